@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Create .venv (once) and install the project with its pinned dev dependency set. Re-installs only
+# when pyproject.toml or the constraints change, so repeated `make test` runs cost nothing here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+pyver=$("$PY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+constraints="constraints/py${pyver}.txt"
+if [ ! -f "$constraints" ]; then
+  echo "bootstrap: no pinned dependency set for Python ${pyver} (${constraints}); run scripts/lock.sh" >&2
+  exit 1
+fi
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+stamp=.venv/.zohorel-installed
+want=$(cat pyproject.toml "$constraints" | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "bootstrap: installing airflow-provider-zohorel[dev] with ${constraints} into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -c "$constraints" -e '.[dev]'
+  echo "$want" > "$stamp"
+fi
