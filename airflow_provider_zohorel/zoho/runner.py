@@ -1,0 +1,203 @@
+"""Sending a plan's batches in parallel, within the concurrency budget, accounting for every item.
+
+Worker threads only make HTTP calls. Everything else (accounting, the resume store, progress) runs
+on the caller's thread through ``on_batch``, so callers need no locks and every batch is reported
+exactly once, including batches never sent because the run stopped.
+
+The run stops early, without spinning, on a configuration or authentication error, and when a
+batch exhausted its retries on 429 (credits used up, or a cap lower than ``max_concurrency``):
+the items not sent are then reported as failed with that code.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_zohorel.zoho.errors import ZohoAuthError, ZohoConfigurationError, ZohoError
+from airflow_provider_zohorel.zoho.planning import Batch, Plan
+from airflow_provider_zohorel.zoho.related_records import RelatedRecordsApi
+from airflow_provider_zohorel.zoho.results import SUCCESS, ItemResult
+
+#: ``on_batch(batch, results aligned with batch.items, number of items resumed from a previous try)``
+BatchCallback = Callable[[Batch, list[ItemResult], int], None]
+#: ``resume(batch)`` -> ``{related_id: "added" | "updated"}`` for items an earlier try already related.
+ResumeLookup = Callable[[Batch], Mapping[str, str] | None]
+
+
+@dataclass(frozen=True)
+class Progress:
+    batches_done: int
+    batches_total: int
+    items_done: int
+    items_total: int
+    failed: int
+    elapsed: float
+
+    @property
+    def rate(self) -> float:
+        return self.items_done / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        rate = self.rate
+        return (self.items_total - self.items_done) / rate if rate > 0 else None
+
+    def line(self) -> str:
+        eta = f"{self.eta:.0f} s" if self.eta is not None else "unknown"
+        pct = 100.0 * self.batches_done / self.batches_total if self.batches_total else 100.0
+        return (
+            f"batches {self.batches_done}/{self.batches_total} ({pct:.0f}%), items {self.items_done}/"
+            f"{self.items_total}, {self.rate:.0f} items/s, failed {self.failed}, time left {eta}"
+        )
+
+
+@dataclass
+class RunReport:
+    batches_sent: int = 0
+    batches_resumed: int = 0
+    batches_not_sent: int = 0
+    stopped_by: BaseException | None = None
+    elapsed: float = 0.0
+
+
+class RunStopped(ZohoError):
+    """Raised into the report when the run stopped calling Zoho (e.g. persistent 429)."""
+
+
+class BatchRunner:
+    def __init__(
+        self,
+        api: RelatedRecordsApi,
+        *,
+        max_concurrency: int,
+        progress: Callable[[Progress], None] | None = None,
+        progress_interval: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self.api = api
+        self.max_concurrency = max_concurrency
+        self.progress = progress
+        self.progress_interval = progress_interval
+        self.clock = clock
+
+    def run(self, plan: Plan, on_batch: BatchCallback, resume: ResumeLookup | None = None) -> RunReport:
+        report = RunReport()
+        started = self.clock()
+        next_progress = started + self.progress_interval
+        done_batches = done_items = failed = 0
+
+        def finish(batch: Batch, results: list[ItemResult], resumed: int) -> None:
+            nonlocal done_batches, done_items, failed
+            on_batch(batch, results, resumed)
+            done_batches += 1
+            done_items += len(results)
+            failed += sum(1 for r in results if not r.succeeded)
+
+        batches = plan.batches()
+        pending: dict[Future[list[ItemResult]], tuple[Batch, Mapping[str, str]]] = {}
+        window = self.max_concurrency * 2  # enough queued work that no worker waits on this thread
+        pool = ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="zohorel")
+        try:
+            while True:
+                while report.stopped_by is None and len(pending) < window:
+                    batch = next(batches, None)
+                    if batch is None:
+                        break
+                    previous = (resume(batch) if resume is not None else None) or {}
+                    to_send = [item for item in batch.items if item["id"] not in previous]
+                    if not to_send:
+                        report.batches_resumed += 1
+                        finish(batch, _merge(batch, previous, []), len(previous))
+                        continue
+                    pending[pool.submit(self.api.send, plan.spec, batch.parent_id, to_send)] = (
+                        batch,
+                        previous,
+                    )
+                if not pending:
+                    break
+                timeout = max(0.0, next_progress - self.clock()) if self.progress else None
+                done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+                for future in done:
+                    batch, previous = pending.pop(future)
+                    report.batches_sent += 1
+                    sent = [item["id"] for item in batch.items if item["id"] not in previous]
+                    try:
+                        results = future.result()
+                    except (ZohoConfigurationError, ZohoAuthError) as exc:
+                        report.stopped_by = report.stopped_by or exc
+                        results = [
+                            ItemResult.failure(rid, exc.code, str(exc), exc.http_status) for rid in sent
+                        ]
+                    except Exception as exc:  # a bug must not lose the accounting of the batch
+                        report.stopped_by = report.stopped_by or exc
+                        message = f"client error {type(exc).__name__}: {exc}"
+                        results = [ItemResult.failure(rid, "CLIENT_ERROR", message) for rid in sent]
+                    else:
+                        if report.stopped_by is None and _exhausted_on_429(results):
+                            report.stopped_by = RunStopped(
+                                "TOO_MANY_REQUESTS",
+                                "Zoho kept answering 429 after every retry (API credits used up, or a "
+                                "concurrency cap below max_concurrency); stopped calling",
+                                http_status=429,
+                            )
+                    finish(batch, _merge(batch, previous, results), len(previous))
+                if self.progress is not None and self.clock() >= next_progress:
+                    now = self.clock()
+                    self.progress(
+                        Progress(done_batches, plan.calls, done_items, plan.items, failed, now - started)
+                    )
+                    next_progress = now + self.progress_interval
+            if report.stopped_by is not None:
+                code, reason = _stop_code(report.stopped_by)
+                for batch in batches:
+                    report.batches_not_sent += 1
+                    message = f"not sent: the run stopped after {code} ({reason})"
+                    finish(batch, [ItemResult.failure(rid, code, message) for rid in batch.related_ids], 0)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        report.elapsed = self.clock() - started
+        if self.progress is not None:
+            self.progress(Progress(done_batches, plan.calls, done_items, plan.items, failed, report.elapsed))
+        return report
+
+
+def _merge(batch: Batch, previous: Mapping[str, str], results: list[ItemResult]) -> list[ItemResult]:
+    """Results aligned with ``batch.items``: earlier tries' successes, then this try's answers."""
+    if not previous:
+        return results
+    sent = iter(results)
+    merged = []
+    for related_id in batch.related_ids:
+        action = previous.get(related_id)
+        if action is None:
+            merged.append(next(sent))
+        else:
+            merged.append(
+                ItemResult(
+                    related_id, SUCCESS, "success", f"relation {action} (previous try)", {}, None, action
+                )
+            )
+    return merged
+
+
+def _exhausted_on_429(results: list[ItemResult]) -> bool:
+    return bool(results) and all(r.code == "TOO_MANY_REQUESTS" for r in results)
+
+
+def _stop_code(exc: BaseException) -> tuple[str, str]:
+    if isinstance(exc, ZohoError):
+        return exc.code, exc.zoho_message
+    return "CLIENT_ERROR", type(exc).__name__
+
+
+def describe_stop(exc: BaseException) -> dict[str, Any]:
+    code, reason = _stop_code(exc)
+    return {"code": code, "message": reason}

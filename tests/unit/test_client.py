@@ -1,0 +1,257 @@
+"""The HTTP client against scripted answers (requests-mock): which failures are retried, how often,
+what stops at once, and that no secret ends up in an error. The same behaviours are exercised
+against the real emulator in tests/integration."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from airflow_provider_zohorel.zoho.client import ClientSettings, ZohoClient
+from airflow_provider_zohorel.zoho.credentials import ZohoCredentials
+from airflow_provider_zohorel.zoho.errors import ZohoAuthError, ZohoConfigurationError
+from airflow_provider_zohorel.zoho.related_records import RelatedRecordsApi
+from airflow_provider_zohorel.zoho.retry import RetryPolicy
+from airflow_provider_zohorel.zoho.token_cache import MemoryTokenCache
+
+ACCOUNTS = "https://accounts.zoho.eu/oauth/v2/token"
+API = "https://www.zohoapis.eu"
+URL = f"{API}/crm/v2/Leads/111111111111111111/Campaigns"
+SECRET, REFRESH = "client-secret-value-123", "1000.refresh-token-value-456"
+TOKENS = ["1000.access-token-one-789", "1000.access-token-two-012"]
+
+
+def token_body(n=0):
+    return {"access_token": TOKENS[n], "api_domain": API, "token_type": "Bearer", "expires_in": 3600}
+
+
+def item(rid="222222222222222222", code="SUCCESS", message="relation added"):
+    return {
+        "code": code,
+        "details": {"id": rid},
+        "message": message,
+        "status": "success" if code == "SUCCESS" else "error",
+    }
+
+
+def error(code, message="x", **details):
+    return {"code": code, "details": details, "message": message, "status": "error"}
+
+
+@pytest.fixture
+def sleeps():
+    return []
+
+
+@pytest.fixture
+def client(sleeps):
+    creds = ZohoCredentials("1000.CLIENT", SECRET, REFRESH, accounts_url="https://accounts.zoho.eu")
+    return ZohoClient(
+        creds,
+        settings=ClientSettings(retry=RetryPolicy(max_attempts=4, base_delay=0.1, max_delay=1, deadline=60)),
+        token_cache=MemoryTokenCache(),
+        sleep=sleeps.append,
+    )
+
+
+def relate(client):
+    return RelatedRecordsApi(client).update_related_records(
+        "Leads", "111111111111111111", "Campaigns", [{"id": "222222222222222222", "Member_Status": "Active"}]
+    )
+
+
+def test_token_is_minted_once_and_sent_as_zoho_oauthtoken(requests_mock, client):
+    mint = requests_mock.post(ACCOUNTS, json=token_body())
+    put = requests_mock.put(URL, json={"data": [item()]})
+    assert relate(client)[0].succeeded
+    assert relate(client)[0].succeeded
+    assert mint.call_count == 1
+    assert put.last_request.headers["Authorization"] == f"Zoho-oauthtoken {TOKENS[0]}"
+    assert put.last_request.json() == {"data": [{"id": "222222222222222222", "Member_Status": "Active"}]}
+    form = mint.last_request.text
+    assert "grant_type=refresh_token" in form
+    assert "refresh_token=" in form  # sent in the body, never in the URL
+    assert REFRESH not in mint.last_request.url
+
+
+def test_invalid_token_refreshes_once_then_retries(requests_mock, client):
+    requests_mock.post(ACCOUNTS, [{"json": token_body(0)}, {"json": token_body(1)}])
+    put = requests_mock.put(
+        URL,
+        [
+            {"status_code": 401, "json": error("INVALID_TOKEN", "invalid oauth token")},
+            {"json": {"data": [item()]}},
+        ],
+    )
+    assert relate(client)[0].succeeded
+    assert put.request_history[1].headers["Authorization"] == f"Zoho-oauthtoken {TOKENS[1]}"
+    assert client.stats.token_refreshes == 1
+
+
+def test_authentication_failure_is_treated_like_invalid_token(requests_mock, client):
+    requests_mock.post(ACCOUNTS, [{"json": token_body(0)}, {"json": token_body(1)}])
+    requests_mock.put(
+        URL, [{"status_code": 401, "json": error("AUTHENTICATION_FAILURE")}, {"json": {"data": [item()]}}]
+    )
+    assert relate(client)[0].succeeded
+
+
+def test_a_token_rejected_twice_stops_the_run(requests_mock, client):
+    requests_mock.post(ACCOUNTS, [{"json": token_body(0)}, {"json": token_body(1)}])
+    requests_mock.put(URL, status_code=401, json=error("INVALID_TOKEN", "invalid oauth token"))
+    with pytest.raises(ZohoAuthError, match="freshly minted") as err:
+        relate(client)
+    assert_no_secret(str(err.value))
+
+
+def test_429_is_retried_honouring_retry_after(requests_mock, client, sleeps):
+    requests_mock.post(ACCOUNTS, json=token_body())
+    requests_mock.put(
+        URL,
+        [
+            {"status_code": 429, "json": error("TOO_MANY_REQUESTS"), "headers": {"Retry-After": "0.7"}},
+            {"status_code": 429, "json": error("TOO_MANY_REQUESTS")},
+            {"json": {"data": [item()]}},
+        ],
+    )
+    assert relate(client)[0].succeeded
+    assert sleeps[0] == 0.7
+    assert 0 <= sleeps[1] <= 0.2
+    assert client.stats.throttled == 2
+
+
+@pytest.mark.parametrize(
+    ("failure", "code"),
+    [
+        ({"status_code": 500, "json": error("INTERNAL_ERROR", "Internal Server Error")}, "INTERNAL_ERROR"),
+        ({"status_code": 503, "text": "<html>gateway</html>"}, "INTERNAL_ERROR"),
+        ({"exc": requests.ConnectTimeout}, "TIMEOUT"),
+        ({"exc": requests.ReadTimeout}, "TIMEOUT"),
+        ({"exc": requests.ConnectionError}, "CONNECTION_ERROR"),
+        ({"status_code": 429, "json": error("TOO_MANY_REQUESTS")}, "TOO_MANY_REQUESTS"),
+    ],
+)
+def test_transient_failures_retry_then_fail_each_item_with_the_code(
+    requests_mock, client, sleeps, failure, code
+):
+    requests_mock.post(ACCOUNTS, json=token_body())
+    put = requests_mock.put(URL, **failure)
+    results = relate(client)
+    assert put.call_count == 4  # max_attempts
+    assert len(sleeps) == 3
+    assert [(r.code, r.succeeded) for r in results] == [(code, False)]
+    assert "gave up after 4 attempts" in results[0].message
+
+
+def test_transient_failure_then_success(requests_mock, client):
+    requests_mock.post(ACCOUNTS, json=token_body())
+    requests_mock.put(
+        URL,
+        [
+            {"exc": requests.ConnectionError},
+            {"status_code": 500, "json": error("INTERNAL_ERROR")},
+            {"json": {"data": [item()]}},
+        ],
+    )
+    assert relate(client)[0].succeeded
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (400, "INVALID_MODULE"),
+        (404, "INVALID_URL_PATTERN"),
+        (401, "OAUTH_SCOPE_MISMATCH"),
+        (403, "NO_PERMISSION"),
+        (400, "AUTHORIZATION_FAILED"),
+        (400, "INVALID_REQUEST_METHOD"),
+    ],
+)
+def test_configuration_errors_stop_at_once_with_the_resolution(requests_mock, client, status, code):
+    requests_mock.post(ACCOUNTS, json=token_body())
+    put = requests_mock.put(URL, status_code=status, json=error(code, "zoho says no"))
+    with pytest.raises(ZohoConfigurationError) as err:
+        relate(client)
+    assert put.call_count == 1
+    assert err.value.code == code
+    assert "Resolution:" in str(err.value)
+    assert_no_secret(str(err.value))
+
+
+@pytest.mark.parametrize(
+    ("error_name", "needle"),
+    [
+        ("invalid_client", "another data centre"),
+        ("invalid_client_secret", "client secret is wrong"),
+        ("invalid_code", "revoked"),
+    ],
+)
+def test_token_errors_arrive_as_http_200_and_are_explained(requests_mock, client, error_name, needle):
+    requests_mock.post(ACCOUNTS, status_code=200, json={"error": error_name})
+    with pytest.raises(ZohoAuthError, match=needle) as err:
+        relate(client)
+    assert_no_secret(str(err.value))
+
+
+def test_token_throttle_is_waited_out_with_backoff(requests_mock, client, sleeps):
+    denied = {"error": "Access Denied", "error_description": "You have made too many requests continuously."}
+    mint = requests_mock.post(ACCOUNTS, [{"json": denied}, {"json": denied}, {"json": token_body()}])
+    requests_mock.put(URL, json={"data": [item()]})
+    assert relate(client)[0].succeeded
+    assert mint.call_count == 3
+    assert len(sleeps) == 2
+
+
+def test_token_throttle_gives_up_with_advice(requests_mock, client):
+    requests_mock.post(ACCOUNTS, json={"error": "Access Denied"})
+    with pytest.raises(ZohoAuthError, match="share tokens"):
+        relate(client)
+
+
+def test_legacy_expiry_shape_is_read_in_the_right_unit(requests_mock, client):
+    requests_mock.post(
+        ACCOUNTS,
+        json={"access_token": TOKENS[0], "api_domain": API, "expires_in_sec": 3600, "expires_in": 3600000},
+    )
+    assert 3500 < client.tokens.get().seconds_left() <= 3600
+
+
+def test_custom_api_domain_overrides_the_token_response(requests_mock, sleeps):
+    creds = ZohoCredentials("1000.C", SECRET, REFRESH, api_domain="https://zylkercorp.zohoplatform.com")
+    client = ZohoClient(creds, token_cache=MemoryTokenCache(), sleep=sleeps.append)
+    requests_mock.post(
+        "https://accounts.zoho.com/oauth/v2/token",
+        json={**token_body(), "api_domain": "https://www.zohoapis.com"},
+    )
+    put = requests_mock.put(
+        "https://zylkercorp.zohoplatform.com/crm/v2/Leads/111111111111111111/Campaigns",
+        json={"data": [item()]},
+    )
+    assert relate(client)[0].succeeded
+    assert put.called
+
+
+def test_http_api_domain_from_a_token_response_is_refused(requests_mock, client):
+    requests_mock.post(ACCOUNTS, json={**token_body(), "api_domain": "http://evil.example.com"})
+    with pytest.raises(Exception, match="http:// for the non-loopback host"):
+        relate(client)
+
+
+def test_every_call_carries_a_timeout(client, monkeypatch, requests_mock):
+    seen = []
+    original = requests.Session.request
+
+    def spy(self, method, url, **kwargs):
+        seen.append((method, kwargs.get("timeout")))
+        return original(self, method, url, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", spy)
+    requests_mock.post(ACCOUNTS, json=token_body())
+    requests_mock.put(URL, json={"data": [item()]})
+    relate(client)
+    assert seen == [("POST", (10.0, 60.0)), ("PUT", (10.0, 60.0))]
+
+
+def assert_no_secret(text):
+    for secret in (SECRET, REFRESH, *TOKENS):
+        assert secret not in text

@@ -1,0 +1,157 @@
+"""Planning: group by parent, last duplicate wins, split to <= batch_size, minimum calls, and the
+same batches whether the items were held in memory or spilled to disk."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from airflow_provider_zohorel.zoho.planning import InvalidInput, build_plan
+from airflow_provider_zohorel.zoho.relations import resolve_relation
+from airflow_provider_zohorel.zoho.values import InvalidValue
+
+CAMPAIGN_LEADS = resolve_relation("Leads", "Campaigns")
+PRICE_BOOK = resolve_relation("Price_Books", "Products")
+
+
+def rows(n_parents: int, per_parent: int) -> list[dict]:
+    return [
+        {"record_id": str(10**17 + p), "id": str(2 * 10**17 + i), "Member_Status": "Active"}
+        for p in range(n_parents)
+        for i in range(per_parent)
+    ]
+
+
+def minimum_calls(counts: list[int], batch_size: int) -> int:
+    return sum(math.ceil(n / batch_size) for n in counts)
+
+
+@pytest.mark.parametrize(
+    ("counts", "batch_size"),
+    [([1], 100), ([100], 100), ([101], 100), ([250, 1, 99, 100], 100), ([7] * 30, 3), ([50_000], 100)],
+)
+def test_batches_are_the_minimum_for_the_grouping(counts, batch_size):
+    data = [
+        {"record_id": str(10**17 + p), "id": str(2 * 10**17 + i)}
+        for p, n in enumerate(counts)
+        for i in range(n)
+    ]
+    random.Random(7).shuffle(data)
+    plan = build_plan(data, spec=resolve_relation("Leads", "Campaigns"), batch_size=batch_size)
+    batches = list(plan.batches())
+    assert plan.calls == len(batches) == minimum_calls(counts, batch_size)
+    assert all(1 <= len(b.items) <= batch_size for b in batches)
+    assert sum(len(b.items) for b in batches) == plan.items == sum(counts)
+    assert plan.parents == len(counts)
+    for parent_batches in _by_parent(batches).values():  # one parent's batches are all full but its last
+        assert all(len(b.items) == batch_size for b in parent_batches[:-1])
+
+
+def _by_parent(batches):
+    out: dict[str, list] = {}
+    for b in batches:
+        out.setdefault(b.parent_id, []).append(b)
+    return out
+
+
+def test_duplicates_are_dropped_last_one_wins_and_counted():
+    data = [
+        {"record_id": "100000000000000001", "id": "200000000000000001", "Member_Status": "Planning"},
+        {"record_id": "100000000000000001", "id": "200000000000000002", "Member_Status": "Active"},
+        {"record_id": "100000000000000001", "id": 200000000000000001, "Member_Status": "Active"},
+        {"record_id": "100000000000000002", "id": "200000000000000001", "Member_Status": "Sent"},
+    ]
+    plan = build_plan(data, spec=CAMPAIGN_LEADS)
+    batches = list(plan.batches())
+    assert (plan.rows, plan.items, plan.duplicates, plan.parents, plan.calls) == (4, 3, 1, 2, 2)
+    first = batches[0]
+    assert first.items == [
+        {"id": "200000000000000002", "Member_Status": "Active"},
+        {"id": "200000000000000001", "Member_Status": "Active"},
+    ]
+    assert first.rows == ["row 1", "row 2"]
+
+
+def test_spilled_plan_equals_in_memory_plan():
+    data = rows(40, 37)
+    for i in range(0, len(data), 9):  # duplicates with a changed field, late in the input
+        data.append({**data[i], "Member_Status": "Opened"})
+    random.Random(3).shuffle(data)
+    memory = build_plan(data, spec=CAMPAIGN_LEADS, batch_size=10)
+    spilled = build_plan(data, spec=CAMPAIGN_LEADS, batch_size=10, spill_threshold=100)
+    try:
+        assert memory.describe() == spilled.describe()
+        assert [(b.parent_id, b.items, b.key) for b in memory.batches()] == [
+            (b.parent_id, b.items, b.key) for b in spilled.batches()
+        ]
+    finally:
+        spilled.close()
+
+
+def test_batch_keys_depend_on_content_only():
+    a = list(build_plan(rows(3, 5), spec=CAMPAIGN_LEADS).batches())
+    b = list(build_plan(list(reversed(rows(3, 5)))[::-1], spec=CAMPAIGN_LEADS).batches())
+    changed = rows(3, 5)
+    changed[0]["Member_Status"] = "Sent"
+    c = list(build_plan(changed, spec=CAMPAIGN_LEADS).batches())
+    assert [x.key for x in a] == [x.key for x in b]
+    assert a[0].key != c[0].key
+    assert a[1].key == c[1].key
+
+
+def test_record_id_applies_to_every_row_and_conflicts_are_refused():
+    plan = build_plan([{"id": "1"}, {"id": "2", "record_id": "9"}], spec=CAMPAIGN_LEADS, record_id=9)
+    assert [b.parent_id for b in plan.batches()] == ["9"]
+    with pytest.raises(InvalidInput, match="'record_id' is 8 but record_id=9"):
+        build_plan([{"id": "1", "record_id": "8"}], spec=CAMPAIGN_LEADS, record_id="9")
+
+
+def test_invalid_rows_are_all_reported_before_anything_is_planned():
+    data = rows(1, 30)
+    data[3]["id"] = 3.652397000001829e18
+    data[7].pop("record_id")
+    data[11]["Member_Status"] = {"nested": True}
+    data[12]["Unknown_Field"] = 1
+    with pytest.raises(InvalidInput) as err:
+        build_plan(data, spec=CAMPAIGN_LEADS, label="records[{}]".format)
+    text = str(err.value)
+    assert err.value.invalid_rows == 4
+    assert err.value.total_rows == 30
+    assert "4 of 30 input rows are invalid; nothing was sent" in text
+    assert "records[3]: 'id': 3.652397000001829e+18 is a float" in text
+    assert "records[7]: no 'record_id'" in text
+    assert "records[11]: field 'Member_Status' must be text" in text
+    assert "records[12]: field 'Unknown_Field' is not a field" in text
+
+
+def test_error_list_is_capped_but_counts_every_invalid_row():
+    with pytest.raises(InvalidInput) as err:
+        build_plan([{"record_id": "1"}] * 500, spec=CAMPAIGN_LEADS)
+    assert err.value.invalid_rows == 500
+    assert len(err.value.errors) == 20
+    assert "... and 480 more" in str(err.value)
+
+
+@pytest.mark.parametrize("batch_size", [0, 101, -1, 1.5, True, "100"])
+def test_batch_size_outside_1_to_100_is_refused(batch_size):
+    with pytest.raises(InvalidValue, match="batch_size must be an integer from 1 to 100"):
+        build_plan([], spec=CAMPAIGN_LEADS, batch_size=batch_size)
+
+
+def test_empty_input_plans_nothing():
+    plan = build_plan([], spec=CAMPAIGN_LEADS)
+    assert (plan.items, plan.calls, list(plan.batches())) == (0, 0, [])
+
+
+def test_non_dict_rows_are_named():
+    with pytest.raises(InvalidInput, match="row 1: expected a dict"):
+        build_plan([{"record_id": "1", "id": "2"}, ["1", "2"]], spec=CAMPAIGN_LEADS)
+
+
+def test_mandatory_list_price_for_price_books():
+    with pytest.raises(InvalidInput, match="requires list_price"):
+        build_plan([{"record_id": "1", "id": "2"}], spec=PRICE_BOOK)
+    plan = build_plan([{"record_id": "1", "id": "2", "list_price": 50.56}], spec=PRICE_BOOK)
+    assert next(plan.batches()).items == [{"id": "2", "list_price": 50.56}]

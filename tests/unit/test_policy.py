@@ -1,0 +1,105 @@
+"""Outcome policy: every combination of codes, thresholds and soft_fail decides as documented."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from airflow_provider_zohorel.zoho.policy import DEFAULT_ITEM_CODE_POLICY, OutcomePolicy
+
+
+def test_all_success_is_success():
+    verdict = OutcomePolicy().decide(10, {"SUCCESS": 10})
+    assert (verdict.outcome, verdict.counted_failures) == ("success", 0)
+
+
+def test_defaults_fail_on_invalid_data_and_ignore_duplicates():
+    assert OutcomePolicy().decide(10, {"SUCCESS": 9, "INVALID_DATA": 1}).outcome == "fail"
+    assert OutcomePolicy().decide(10, {"SUCCESS": 9, "DUPLICATE_DATA": 1}).outcome == "success"
+    assert OutcomePolicy().decide(10, {"SUCCESS": 9, "SOMETHING_NEW": 1}).outcome == "fail"
+
+
+@pytest.mark.parametrize(
+    ("policies", "soft_fail", "expected"),
+    [
+        ({"INVALID_DATA": "fail", "MANDATORY_NOT_FOUND": "soft_fail"}, False, "fail"),
+        ({"INVALID_DATA": "soft_fail", "MANDATORY_NOT_FOUND": "soft_fail"}, False, "soft_fail"),
+        ({"INVALID_DATA": "soft_fail", "MANDATORY_NOT_FOUND": "ignore"}, False, "soft_fail"),
+        ({"INVALID_DATA": "ignore", "MANDATORY_NOT_FOUND": "ignore"}, False, "success"),
+        ({"INVALID_DATA": "fail", "MANDATORY_NOT_FOUND": "ignore"}, True, "soft_fail"),
+        ({"INVALID_DATA": "ignore", "MANDATORY_NOT_FOUND": "ignore"}, True, "success"),
+    ],
+)
+def test_most_severe_policy_decides_and_soft_fail_downgrades(policies, soft_fail, expected):
+    policy = OutcomePolicy(item_code_policy=policies, soft_fail=soft_fail)
+    assert policy.decide(10, {"SUCCESS": 8, "INVALID_DATA": 1, "MANDATORY_NOT_FOUND": 1}).outcome == expected
+
+
+@pytest.mark.parametrize(
+    ("max_items", "max_ratio", "failures", "expected"),
+    [
+        (None, None, 1, "fail"),
+        (0, None, 1, "fail"),
+        (1, None, 1, "success"),
+        (2, None, 3, "fail"),
+        (None, 0.1, 10, "success"),
+        (None, 0.1, 11, "fail"),
+        (5, 0.5, 6, "fail"),  # both set: both must hold
+        (50, 0.05, 6, "fail"),
+        (50, 0.5, 6, "success"),
+    ],
+)
+def test_thresholds_tolerate_failures_within_every_limit_set(max_items, max_ratio, failures, expected):
+    policy = OutcomePolicy(max_failed_items=max_items, max_failed_ratio=max_ratio)
+    verdict = policy.decide(100, {"SUCCESS": 100 - failures, "INVALID_DATA": failures})
+    assert verdict.outcome == expected
+    assert verdict.tolerated == (expected == "success")
+
+
+def test_ignored_codes_do_not_count_toward_thresholds():
+    policy = OutcomePolicy(item_code_policy={"INVALID_DATA": "ignore"}, max_failed_items=1)
+    assert (
+        policy.decide(100, {"SUCCESS": 50, "INVALID_DATA": 49, "MANDATORY_NOT_FOUND": 1}).outcome == "success"
+    )
+
+
+def test_star_sets_the_default_for_unlisted_codes():
+    policy = OutcomePolicy(item_code_policy={"*": "soft_fail"})
+    assert policy.decide(2, {"SUCCESS": 1, "BRAND_NEW_CODE": 1}).outcome == "soft_fail"
+    assert policy.decide(2, {"SUCCESS": 1, "INVALID_DATA": 1}).outcome == "fail"  # listed default stays
+
+
+def test_every_code_policy_combination_is_consistent():
+    codes = ["INVALID_DATA", "MANDATORY_NOT_FOUND", "TOO_MANY_REQUESTS"]
+    rank = {"ignore": 0, "soft_fail": 1, "fail": 2}
+    for combo in itertools.product(rank, repeat=len(codes)):
+        for soft in (False, True):
+            policy = OutcomePolicy(item_code_policy=dict(zip(codes, combo, strict=True)), soft_fail=soft)
+            worst = max(combo, key=rank.__getitem__)
+            expected = {
+                "ignore": "success",
+                "soft_fail": "soft_fail",
+                "fail": "soft_fail" if soft else "fail",
+            }
+            assert policy.decide(3, dict.fromkeys(codes, 1)).outcome == expected[worst]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"item_code_policy": {"INVALID_DATA": "explode"}},
+        {"max_failed_items": -1},
+        {"max_failed_items": 1.5},
+        {"max_failed_ratio": 1.5},
+        {"max_failed_ratio": "10%"},
+    ],
+)
+def test_bad_policy_settings_are_refused(kwargs):
+    with pytest.raises(ValueError):  # noqa: PT011 - the messages are checked in the operator tests
+        OutcomePolicy(**kwargs)
+
+
+def test_defaults_table_lists_the_documented_codes():
+    assert DEFAULT_ITEM_CODE_POLICY["DUPLICATE_DATA"] == "ignore"
+    assert DEFAULT_ITEM_CODE_POLICY["*"] == "fail"

@@ -1,0 +1,90 @@
+"""Per-item classification whatever the HTTP status, under v2 (200/202) and v3+ (200/207/400)."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_zohorel.zoho.client import ApiResponse
+from airflow_provider_zohorel.zoho.errors import ZohoConfigurationError
+from airflow_provider_zohorel.zoho.related_records import RelatedRecordsApi
+
+IDS = ["111111111111111111", "222222222222222222"]
+
+
+def ok(rid, message="relation added"):
+    return {"code": "SUCCESS", "details": {"id": rid}, "message": message, "status": "success"}
+
+
+def bad(rid, code="INVALID_DATA", message="the related id given seems to be invalid"):
+    return {"code": code, "details": {"id": rid}, "message": message, "status": "error"}
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (202, {"data": [ok(IDS[0]), bad(IDS[1])]}),  # v2 partial
+        (207, {"data": [ok(IDS[0]), bad(IDS[1])]}),  # v8 partial
+    ],
+)
+def test_mixed_results_are_classified_per_item(status, body):
+    results = RelatedRecordsApi.interpret(IDS, ApiResponse(status, body, {}))
+    assert [(r.related_id, r.code, r.succeeded, r.action) for r in results] == [
+        (IDS[0], "SUCCESS", True, "added"),
+        (IDS[1], "INVALID_DATA", False, None),
+    ]
+    assert results[1].http_status == status
+
+
+def test_all_failed_v8_400_still_has_items():
+    body = {"data": [bad(IDS[0], "MANDATORY_NOT_FOUND", "required field not found"), bad(IDS[1])]}
+    results = RelatedRecordsApi.interpret(IDS, ApiResponse(400, body, {}))
+    assert [r.code for r in results] == ["MANDATORY_NOT_FOUND", "INVALID_DATA"]
+
+
+def test_added_and_updated_come_from_the_message():
+    body = {"data": [ok(IDS[0], "relation updated"), ok(IDS[1], "relation added")]}
+    assert [r.action for r in RelatedRecordsApi.interpret(IDS, ApiResponse(200, body, {}))] == [
+        "updated",
+        "added",
+    ]
+
+
+def test_unknown_parent_fails_every_item_with_its_code():
+    body = {
+        "code": "INVALID_DATA",
+        "details": {"resource_path_index": 1},
+        "message": "the id given seems to be invalid",
+        "status": "error",
+    }
+    for status in (400, 404):
+        results = RelatedRecordsApi.interpret(IDS, ApiResponse(status, body, {}))
+        assert [(r.code, r.succeeded) for r in results] == [("INVALID_DATA", False)] * 2
+
+
+def test_bad_relation_name_is_a_configuration_error():
+    body = {
+        "code": "INVALID_DATA",
+        "details": {"resource_path_index": 2},
+        "message": "the relation name given seems to be invalid",
+        "status": "error",
+    }
+    with pytest.raises(ZohoConfigurationError, match="relation name"):
+        RelatedRecordsApi.interpret(IDS, ApiResponse(400, body, {}))
+
+
+def test_length_mismatch_matches_by_id_and_never_guesses():
+    body = {"data": [ok(IDS[1])]}
+    results = RelatedRecordsApi.interpret(IDS, ApiResponse(200, body, {}))
+    assert [(r.related_id, r.code) for r in results] == [(IDS[0], "UNEXPECTED_RESPONSE"), (IDS[1], "SUCCESS")]
+
+
+def test_non_json_answers_fail_every_item_with_the_status():
+    results = RelatedRecordsApi.interpret(IDS, ApiResponse(418, None, {}))
+    assert {r.code for r in results} == {"HTTP_418"}
+
+
+def test_zoho_messages_are_one_line_and_bounded():
+    body = {"data": [bad(IDS[0], message="evil\nFAKE LOG LINE " + "x" * 1000), ok(IDS[1])]}
+    message = RelatedRecordsApi.interpret(IDS, ApiResponse(207, body, {}))[0].message
+    assert "\n" not in message
+    assert len(message) <= 300

@@ -1,0 +1,125 @@
+"""Token sharing: one mint for many threads, one re-mint per stale token, owner-only cache files."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+
+import pendulum
+import pytest
+
+from airflow_provider_zohorel.zoho.credentials import ZohoCredentials
+from airflow_provider_zohorel.zoho.oauth import AccessToken
+from airflow_provider_zohorel.zoho.token_cache import FileTokenCache, MemoryTokenCache, TokenCacheError
+from airflow_provider_zohorel.zoho.token_provider import TokenProvider
+
+CREDS = ZohoCredentials("1000.C", "secret-xyz", "1000.refresh-abc")
+
+
+class FakeMinter:
+    """Counts mints (thread-safe)."""
+
+    def __init__(self, ttl: float = 3600) -> None:
+        self.credentials = CREDS
+        self.mints = 0
+        self.ttl = ttl
+        self._lock = threading.Lock()
+
+    def mint(self) -> AccessToken:
+        with self._lock:
+            self.mints += 1
+            n = self.mints
+        return AccessToken(
+            f"1000.token-{n}", "https://www.zohoapis.com", pendulum.now("UTC").add(seconds=self.ttl)
+        )
+
+
+def run_threads(n, target):
+    barrier = threading.Barrier(n)
+    out = [None] * n
+
+    def work(i):
+        barrier.wait()
+        out[i] = target()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=20)
+    return out
+
+
+@pytest.mark.parametrize("cache_kind", ["memory", "file"])
+def test_many_threads_share_one_mint(tmp_path, cache_kind):
+    minter = FakeMinter()
+    cache = MemoryTokenCache() if cache_kind == "memory" else FileTokenCache(tmp_path / "c")
+    providers = [TokenProvider(minter, cache) for _ in range(4)]  # four hooks, one process
+    tokens = run_threads(32, lambda: providers[threading.get_ident() % 4].get().value)
+    assert minter.mints == 1
+    assert set(tokens) == {"1000.token-1"}
+
+
+def test_refresh_replaces_a_stale_token_only_once():
+    minter = FakeMinter()
+    provider = TokenProvider(minter, MemoryTokenCache())
+    stale = provider.get()
+    values = run_threads(16, lambda: provider.refresh(stale).value)
+    assert minter.mints == 2
+    assert set(values) == {"1000.token-2"}
+
+
+def test_tokens_close_to_expiry_are_renewed_ahead_of_time():
+    minter = FakeMinter(ttl=120)  # less than the 300 s margin
+    provider = TokenProvider(minter, MemoryTokenCache())
+    provider.get()
+    provider.get()
+    assert minter.mints == 2
+
+
+def test_every_adopted_token_is_reported_once_for_masking():
+    seen = []
+    minter = FakeMinter()
+    cache = MemoryTokenCache()
+    TokenProvider(minter, cache).get()
+    other = TokenProvider(minter, cache, on_token=seen.append)  # reads the shared token: must mask it too
+    other.get()
+    other.get()
+    other.refresh(other.get())
+    assert seen == ["1000.token-1", "1000.token-2"]
+
+
+def test_file_cache_is_owner_only_and_survives_a_new_instance(tmp_path):
+    directory = tmp_path / "cache"
+    cache = FileTokenCache(directory)
+    token = AccessToken("1000.file-token", "https://www.zohoapis.com", pendulum.now("UTC").add(hours=1))
+    cache.store(CREDS.cache_key, token)
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    files = list(directory.glob("*.json"))
+    assert len(files) == 1
+    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    assert CREDS.refresh_token not in files[0].name  # the key is a digest, not the token
+    assert FileTokenCache(directory).load(CREDS.cache_key) == token
+
+
+def test_file_cache_refuses_a_directory_others_can_read(tmp_path):
+    directory = tmp_path / "open"
+    directory.mkdir()
+    os.chmod(directory, 0o755)
+    with pytest.raises(TokenCacheError, match="chmod 700"):
+        FileTokenCache(directory)
+
+
+def test_a_corrupt_cache_file_is_a_miss(tmp_path):
+    cache = FileTokenCache(tmp_path / "c")
+    (tmp_path / "c" / f"{CREDS.cache_key}.json").write_text("{not json")
+    assert cache.load(CREDS.cache_key) is None
+
+
+def test_credentials_repr_hides_secrets():
+    text = repr(CREDS)
+    assert "secret-xyz" not in text
+    assert "refresh-abc" not in text
+    token = AccessToken("1000.hidden", "https://x", pendulum.now("UTC"))
+    assert "1000.hidden" not in repr(token)
