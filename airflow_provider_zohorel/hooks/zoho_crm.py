@@ -1,0 +1,223 @@
+"""ZohoCRMHook: an Airflow Connection turned into a resilient Zoho CRM client.
+
+Airflow glue only: read and validate the connection, register secrets with the masker, pick the
+token cache, and expose the calls of :mod:`airflow_provider_zohorel.zoho` under the names of the
+public contract (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import Any
+
+from airflow.sdk import BaseHook
+
+from airflow_provider_zohorel._compat import mask_secret
+from airflow_provider_zohorel.zoho.client import ClientSettings, ZohoClient
+from airflow_provider_zohorel.zoho.credentials import ZohoCredentials
+from airflow_provider_zohorel.zoho.errors import ConnectionConfigError, ZohoError
+from airflow_provider_zohorel.zoho.related_records import RelatedRecordsApi
+from airflow_provider_zohorel.zoho.results import ItemResult
+from airflow_provider_zohorel.zoho.retry import RetryPolicy
+from airflow_provider_zohorel.zoho.token_cache import (
+    PROCESS_CACHE,
+    FileTokenCache,
+    TokenCache,
+    TokenCacheError,
+)
+
+#: Zoho's concurrency cap per edition (research/zoho-api.md 3.2); the default suits Standard.
+EDITION_CONCURRENCY = {"free": 5, "standard": 10, "professional": 15, "enterprise": 20, "ultimate": 25}
+DEFAULT_MAX_CONCURRENCY = EDITION_CONCURRENCY["standard"]
+
+EXTRA_FIELDS = ("refresh_token", "region", "accounts_url", "api_domain", "api_version", "token_cache")
+
+
+class ZohoCRMHook(BaseHook):
+    """Interact with Zoho CRM's Update Related Records API.
+
+    :param zoho_conn_id: a connection of type ``zoho_crm``: login = client id, password = client
+        secret, extras ``refresh_token`` (required), ``region`` or ``accounts_url``, ``api_domain``,
+        ``api_version``, ``token_cache`` (``file``, the default, or ``memory``).
+    :param max_concurrency: most calls in flight at once; keep it at or below your edition's cap.
+    :param retry: retry budget per call (attempts, backoff, deadline).
+    :param token_cache: where access tokens are shared; overrides the connection's ``token_cache``.
+    """
+
+    conn_name_attr = "zoho_conn_id"
+    default_conn_name = "zoho_crm_default"
+    conn_type = "zoho_crm"
+    hook_name = "Zoho CRM"
+
+    def __init__(
+        self,
+        zoho_conn_id: str = default_conn_name,
+        *,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 60.0,
+        retry: RetryPolicy | None = None,
+        token_cache: TokenCache | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.zoho_conn_id = zoho_conn_id
+        self.settings = ClientSettings(
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retry=retry or RetryPolicy(),
+            max_concurrency=max_concurrency,
+        )
+        self._token_cache = token_cache
+
+    # -- connection --------------------------------------------------------------------------
+
+    @staticmethod
+    def _extra(extra: Mapping[str, Any], name: str) -> Any:
+        """Short name first; ``extra__zoho_crm__<name>`` is how older UIs stored custom fields."""
+        value = extra.get(name)
+        if value in (None, ""):
+            value = extra.get(f"extra__zoho_crm__{name}")
+        return value
+
+    @cached_property
+    def _extras(self) -> dict[str, Any]:
+        conn = self.get_connection(self.zoho_conn_id)
+        if conn.conn_type not in (None, "", self.conn_type):
+            self.log.warning(
+                "Connection %s has type %r, expected %r", self.zoho_conn_id, conn.conn_type, self.conn_type
+            )
+        extra = conn.extra_dejson
+        if not isinstance(extra, dict):
+            raise ConnectionConfigError(f"Connection {self.zoho_conn_id!r}: extra must be a JSON object.")
+        fields = {name: self._extra(extra, name) for name in EXTRA_FIELDS}
+        fields["_login"], fields["_password"] = conn.login, conn.password
+        return fields
+
+    @cached_property
+    def credentials(self) -> ZohoCredentials:
+        """Validated credentials; the client secret and refresh token are masked from here on."""
+        fields = self._extras
+        mask_secret(fields["_password"])
+        mask_secret(fields["refresh_token"])
+        try:
+            return ZohoCredentials.from_fields(
+                client_id=fields["_login"], client_secret=fields["_password"], extra=fields
+            )
+        except ConnectionConfigError as exc:
+            raise ConnectionConfigError(f"Connection {self.zoho_conn_id!r}: {exc}") from None
+
+    def _choose_token_cache(self) -> TokenCache:
+        if self._token_cache is not None:
+            return self._token_cache
+        choice = str(self._extras.get("token_cache") or "file").lower()
+        if choice == "memory":
+            return PROCESS_CACHE
+        if choice != "file":
+            raise ConnectionConfigError(
+                f"Connection {self.zoho_conn_id!r}: extra 'token_cache' is {choice!r}; "
+                "expected file or memory."
+            )
+        try:
+            return FileTokenCache()
+        except TokenCacheError as exc:
+            self.log.warning("Zoho token cache: %s; sharing tokens within this process only", exc)
+            return PROCESS_CACHE
+
+    # -- client ------------------------------------------------------------------------------
+
+    def get_conn(self) -> ZohoClient:
+        """The shared, thread-safe client (one pooled session, one token provider)."""
+        return self.client
+
+    @cached_property
+    def client(self) -> ZohoClient:
+        return ZohoClient(
+            self.credentials,
+            settings=self.settings,
+            token_cache=self._choose_token_cache(),
+            on_token=mask_secret,
+        )
+
+    @cached_property
+    def api(self) -> RelatedRecordsApi:
+        return RelatedRecordsApi(self.client)
+
+    def get_access_token(self) -> str:
+        """A valid access token (shared, minted only if no sharer has one); masked in logs."""
+        return self.client.tokens.get().value
+
+    def update_related_records(
+        self, module: str, record_id: Any, related_list: str, records: Sequence[Mapping[str, Any]]
+    ) -> list[ItemResult]:
+        """Relate up to 100 records to one parent: ``PUT /crm/{v}/{module}/{record_id}/{related_list}``.
+
+        Returns one :class:`ItemResult` per record, in input order, whatever the HTTP status.
+        """
+        return self.api.update_related_records(module, record_id, related_list, records)
+
+    def update_related_record(
+        self, module: str, record_id: Any, related_list: str, related_record_id: Any, data: Mapping[str, Any]
+    ) -> ItemResult:
+        """Relate (or update the relation to) one record: ``PUT .../{related_list}/{related_record_id}``."""
+        return self.api.update_related_record(module, record_id, related_list, related_record_id, data)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Mint a token and call ``GET /users?type=CurrentUser``; never raises, never shows a secret."""
+        try:
+            token = self.client.tokens.get()
+        except (ZohoError, ConnectionConfigError) as exc:
+            return False, str(exc)
+        except Exception as exc:
+            return False, f"Could not reach Zoho Accounts: {type(exc).__name__}"
+        where = f"{token.api_domain} (API {self.credentials.api_version})"
+        try:
+            response = self.client.request("GET", "/users", params={"type": "CurrentUser"})
+        except ZohoError as exc:
+            if exc.code == "OAUTH_SCOPE_MISMATCH":
+                return True, (
+                    f"Access token minted for {where}. The token has no ZohoCRM.users.READ scope, so the "
+                    "user could not be shown; related-records calls need only ZohoCRM.modules scopes."
+                )
+            return False, f"Token minted, but Zoho CRM at {where} refused the test call: {exc}"
+        except Exception as exc:
+            return False, f"Token minted, but Zoho CRM at {where} did not answer: {type(exc).__name__}"
+        users = response.body.get("users") if isinstance(response.body, dict) else None
+        if response.status != 200 or not users:
+            return False, f"Zoho CRM at {where} answered HTTP {response.status} to the test call."
+        user = users[0] if isinstance(users[0], dict) else {}
+        who = user.get("email") or user.get("full_name") or "the token's user"
+        return True, f"Connected to Zoho CRM at {where} as {who}."
+
+    # -- Airflow < 3.2 connection form (3.2+ reads conn-fields from get_provider_info) ---------
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        return {
+            "hidden_fields": ["host", "port", "schema"],
+            "relabeling": {"login": "Client ID", "password": "Client Secret"},
+            "placeholders": {"login": "1000.XXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"},
+        }
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        try:
+            from flask_appbuilder.fieldwidgets import (  # type: ignore[import-not-found,unused-ignore]
+                BS3PasswordFieldWidget,
+                BS3TextFieldWidget,
+            )
+            from flask_babel import lazy_gettext  # type: ignore[import-not-found,unused-ignore]
+            from wtforms import (  # type: ignore[import-not-found,import-untyped,unused-ignore]
+                PasswordField,
+                StringField,
+            )
+        except ImportError:  # plain Airflow 3 installs have no wtforms; 3.2+ does not need it
+            return {}
+        return {
+            "refresh_token": PasswordField(lazy_gettext("Refresh Token"), widget=BS3PasswordFieldWidget()),
+            "region": StringField(lazy_gettext("Data Centre (us, eu, in, ...)"), widget=BS3TextFieldWidget()),
+            "accounts_url": StringField(lazy_gettext("Accounts URL"), widget=BS3TextFieldWidget()),
+            "api_domain": StringField(lazy_gettext("API Domain"), widget=BS3TextFieldWidget()),
+            "api_version": StringField(lazy_gettext("API Version"), widget=BS3TextFieldWidget()),
+        }

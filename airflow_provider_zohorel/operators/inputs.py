@@ -1,0 +1,82 @@
+"""Where the operator's rows come from: an XCom/list/JSON value, or a SQL query streamed in chunks.
+
+SQL rows are streamed with ``fetchmany`` (a server-side cursor on PostgreSQL, whose default
+client-side cursor would otherwise buffer the whole result), so memory does not grow with the
+number of rows, and no row ever goes to XCom.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from airflow.sdk import BaseHook
+
+from airflow_provider_zohorel.zoho.values import InvalidValue
+
+DEFAULT_FETCH_SIZE = 10_000
+
+
+def records_rows(records: Any) -> Iterable[Any]:
+    """Rows from the ``records`` argument: a list (or lazy XCom sequence) of dicts, or a JSON string."""
+    if isinstance(records, (bytes, bytearray)):
+        records = records.decode()
+    if isinstance(records, str):
+        text = records.strip()
+        try:
+            records = json.loads(text) if text else []
+        except json.JSONDecodeError as exc:
+            raise InvalidValue(
+                f"records is a string but not JSON ({exc.msg} at character {exc.pos}); pass a list of dicts, "
+                "an upstream task's output (XComArg), or a JSON array"
+            ) from None
+    if isinstance(records, Mapping):
+        raise InvalidValue(
+            "records is a single dict; pass a list of dicts (one per related record), e.g. [records]"
+        )
+    if not isinstance(records, Iterable) or isinstance(records, str):
+        raise InvalidValue(f"records must be a list of dicts, got {type(records).__name__}")
+    return records
+
+
+def _server_side_cursor(conn: Any) -> Any | None:
+    """A named (server-side) cursor for psycopg 2/3; ``None`` for drivers that stream anyway."""
+    module = type(conn).__module__
+    if module.startswith(("psycopg2", "psycopg")):
+        return conn.cursor(name="zohorel_stream")
+    return None
+
+
+def sql_rows(
+    conn_id: str, sql: str, parameters: Any = None, fetch_size: int = DEFAULT_FETCH_SIZE
+) -> Iterator[dict[str, Any]]:
+    """Stream the query's rows as ``{column: value}`` dicts through any DbApiHook connection."""
+    from airflow.providers.common.sql.hooks.sql import DbApiHook
+
+    hook = BaseHook.get_connection(conn_id).get_hook()  # type: ignore[no-untyped-call,unused-ignore]
+    if not isinstance(hook, DbApiHook):
+        raise InvalidValue(
+            f"sql_conn_id {conn_id!r} is a {type(hook).__name__}, not a SQL (DbApiHook) connection"
+        )
+    conn = hook.get_conn()
+    with contextlib.closing(conn):
+        cursor = _server_side_cursor(conn) or conn.cursor()
+        with contextlib.closing(cursor):
+            if hasattr(cursor, "itersize"):
+                cursor.itersize = fetch_size
+            if parameters is None:
+                cursor.execute(sql)
+            else:
+                cursor.execute(sql, parameters)
+            chunk = cursor.fetchmany(fetch_size)  # named cursors describe columns after a fetch
+            if cursor.description is None:
+                raise InvalidValue("the sql statement returned no result set (is it a SELECT?)")
+            columns = [str(d[0]) for d in cursor.description]
+            if len(set(columns)) != len(columns):
+                raise InvalidValue(f"the query returns duplicate column names: {columns}")
+            while chunk:
+                for row in chunk:
+                    yield dict(zip(columns, row, strict=True))
+                chunk = cursor.fetchmany(fetch_size)
