@@ -1,0 +1,89 @@
+"""The emulator as one ASGI application: accounts, CRM and admin API on one base URL.
+
+A thin router over raw ASGI (no framework, no body models) so that the emulator is never the
+bottleneck of a benchmark. The lifespan starts the event-loop lag probe.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from airflow_provider_zohorel.emulator import errors
+from airflow_provider_zohorel.emulator.admin_api import PREFIX as ADMIN_PREFIX
+from airflow_provider_zohorel.emulator.admin_api import handle_admin
+from airflow_provider_zohorel.emulator.config import EmulatorConfig
+from airflow_provider_zohorel.emulator.counters import LoopLagProbe
+from airflow_provider_zohorel.emulator.crm import handle_crm
+from airflow_provider_zohorel.emulator.http_io import (
+    Receive,
+    Reply,
+    Scope,
+    Send,
+    drop_connection,
+    json_reply,
+    read_body,
+    send_reply,
+)
+from airflow_provider_zohorel.emulator.oauth_endpoint import REVOKE_PATH, TOKEN_PATH, handle_oauth
+from airflow_provider_zohorel.emulator.state import EmulatorState
+
+log = logging.getLogger("zoho_emulator")
+
+
+class EmulatorApp:
+    """ASGI callable serving one :class:`EmulatorState`."""
+
+    def __init__(self, state: EmulatorState | None = None, config: EmulatorConfig | None = None) -> None:
+        #: The current state; an admin reset replaces it (requests keep the one they started with).
+        self.state = state or EmulatorState(config)
+        self._probe = LoopLagProbe(lambda: self.state.counters)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await read_body(receive)
+        path: str = scope["path"]
+        state = self.state
+        endpoint: str | None = "unknown"
+        try:
+            if path.startswith("/crm/"):
+                endpoint, reply = await handle_crm(state, scope, body)
+            elif path in (TOKEN_PATH, REVOKE_PATH):
+                endpoint = "oauth.token" if path == TOKEN_PATH else "oauth.revoke"
+                reply = handle_oauth(state, scope, body)
+            elif path.startswith(ADMIN_PREFIX):
+                endpoint = None
+                reply = handle_admin(self, scope, body)
+            else:
+                reply = json_reply(404, errors.invalid_url_pattern().body())
+        except Exception as exc:  # a bug in the emulator: say so instead of a bare 500
+            log.exception("emulator error on %s %s", scope["method"], path)
+            reply = json_reply(500, errors.envelope("INTERNAL_ERROR", f"emulator bug: {exc!r}"))
+        if reply.drop:
+            if endpoint is not None:
+                state.counters.count(endpoint, "dropped")
+            state.counters.dropped_connections += 1
+            try:
+                await drop_connection(send, receive)
+            except ConnectionAbortedError:
+                await send_reply(send, Reply(500, b'{"code":"INTERNAL_ERROR"}'))
+            return
+        if endpoint is not None:
+            state.counters.count(endpoint, reply.status)
+        await send_reply(send, reply)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._probe.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self._probe.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return

@@ -1,0 +1,254 @@
+"""``ZohoEmulator``: start an emulator for tests and scripts, and always stop it.
+
+By default the emulator runs as a subprocess (``python -m airflow_provider_zohorel.emulator
+--port 0``); the handle waits for its ready line, so there is no polling and no sleep. With
+``in_thread=True`` it runs on a uvicorn server in a background thread of this process, which is
+cheaper to start but shares this interpreter's GIL with the code under test.
+
+Example::
+
+    with ZohoEmulator(seed="demo") as emu:
+        requests.post(f"{emu.base_url}/oauth/v2/token", data={...})
+        emu.admin.counters()
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from airflow_provider_zohorel.emulator.admin_client import EmulatorAdmin
+from airflow_provider_zohorel.emulator.asgi import EmulatorApp
+from airflow_provider_zohorel.emulator.cli import READY_PREFIX, build_parser, config_from_args
+from airflow_provider_zohorel.emulator.seed import apply_seed, load_seed_source
+from airflow_provider_zohorel.emulator.serving import ReadyServer, bind_socket, build_server, host_for_url
+from airflow_provider_zohorel.emulator.state import EmulatorState
+
+
+class EmulatorStartError(RuntimeError):
+    """The emulator did not become ready in time (the message quotes its stderr)."""
+
+
+class ZohoEmulator:
+    """A running emulator: ``base_url``, ``admin`` (an :class:`EmulatorAdmin`), ``stop()``."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: str | Path | Sequence[str | Path] | None = None,
+        latency_ms: float | None = None,
+        jitter_ms: float | None = None,
+        concurrency: int | None = None,
+        credits: int | None = None,
+        token_ttl: int | None = None,
+        public_url: str | None = None,
+        log_level: str = "warning",
+        in_thread: bool = False,
+        startup_timeout: float = 30.0,
+        stop_timeout: float = 5.0,
+        extra_args: Sequence[str] = (),
+        python: str = sys.executable,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        seeds = [seed] if isinstance(seed, (str, Path)) else list(seed or [])
+        args = ["--host", host, "--port", str(port), "--log-level", log_level]
+        for flag, value in (
+            ("--latency-ms", latency_ms),
+            ("--jitter-ms", jitter_ms),
+            ("--concurrency", concurrency),
+            ("--credits", credits),
+            ("--token-ttl", token_ttl),
+            ("--public-url", public_url),
+        ):
+            if value is not None:
+                args += [flag, str(value)]
+        for item in seeds:
+            args += ["--seed", str(item)]
+        self.args: list[str] = [*args, *extra_args]
+        self.in_thread = in_thread
+        self.startup_timeout = startup_timeout
+        self.stop_timeout = stop_timeout
+        self._python = python
+        self._env = env
+        self._process: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
+        self._server: ReadyServer | None = None
+        self._thread: threading.Thread | None = None
+        self._base_url: str | None = None
+        self._admin: EmulatorAdmin | None = None
+        #: In-thread mode only: the live state (handy for white-box assertions).
+        self.app: EmulatorApp | None = None
+
+    # --- public handle --------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` of the running emulator (accounts and CRM share it)."""
+        if self._base_url is None:
+            raise RuntimeError("the emulator is not running")
+        return self._base_url
+
+    @property
+    def admin(self) -> EmulatorAdmin:
+        """The admin-API client."""
+        if self._admin is None:
+            raise RuntimeError("the emulator is not running")
+        return self._admin
+
+    @property
+    def port(self) -> int:
+        """The TCP port."""
+        return int(self.base_url.rsplit(":", 1)[1])
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the subprocess (None in-thread)."""
+        return self._process.pid if self._process is not None else None
+
+    def __enter__(self) -> ZohoEmulator:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> ZohoEmulator:
+        """Start and wait until the server accepts connections."""
+        if self._base_url is not None:
+            return self
+        try:
+            url = self._start_thread() if self.in_thread else self._start_process()
+        except BaseException:
+            self.stop()
+            raise
+        self._base_url = url
+        self._admin = EmulatorAdmin(url)
+        return self
+
+    def stop(self) -> None:
+        """Stop the server (terminate, then kill after ``stop_timeout``); safe to call twice."""
+        if self._admin is not None:
+            self._admin.close()
+            self._admin = None
+        self._base_url = None
+        if self._process is not None:
+            process, self._process = self._process, None
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(self.stop_timeout)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(self.stop_timeout)
+            if self._thread.is_alive():
+                self._server.force_exit = True
+                self._thread.join(self.stop_timeout)
+        self._server = None
+        self._thread = None
+
+    # --- subprocess mode ------------------------------------------------------------------------
+
+    def _start_process(self) -> str:
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
+        env = dict(os.environ if self._env is None else self._env)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        process = subprocess.Popen(
+            [self._python, "-m", "airflow_provider_zohorel.emulator", *self.args],
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        self._process = process
+        lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=_pump_lines, args=(process.stdout, lines), daemon=True).start()
+        try:
+            while True:
+                line = lines.get(timeout=self.startup_timeout)
+                if line is None:
+                    raise EmulatorStartError(f"emulator exited before it was ready: {self._stderr_tail()}")
+                if line.startswith(READY_PREFIX):
+                    return line[len(READY_PREFIX) :].strip()
+        except queue.Empty:
+            raise EmulatorStartError(
+                f"emulator not ready after {self.startup_timeout}s: {self._stderr_tail()}"
+            ) from None
+
+    def _stderr_tail(self) -> str:
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0)
+        return self._stderr.read().decode("utf-8", "replace")[-4000:]
+
+    # --- thread mode ----------------------------------------------------------------------------
+
+    def _start_thread(self) -> str:
+        args = build_parser().parse_args(self.args)
+        state = EmulatorState(config_from_args(args))
+        for source in args.seed:
+            apply_seed(state, load_seed_source(source))
+        state.startup_config = state.config
+        self.app = EmulatorApp(state)
+        sock = bind_socket(args.host, args.port)
+        url = f"http://{host_for_url(args.host)}:{sock.getsockname()[1]}"
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        server = build_server(self.app, ready.set, log_level=args.log_level.lower())
+        self._server = server
+
+        def run() -> None:
+            try:
+                server.run(sockets=[sock])
+            except BaseException as exc:  # surfaced to the starting thread
+                failure.append(exc)
+            finally:
+                sock.close()
+                ready.set()
+
+        self._thread = threading.Thread(target=run, name="zoho-emulator", daemon=True)
+        self._thread.start()
+        if not ready.wait(self.startup_timeout) or failure or not server.started:
+            raise EmulatorStartError(f"in-thread emulator did not start: {failure!r}")
+        return url
+
+
+def _pump_lines(stream: IO[bytes] | None, lines: queue.Queue[str | None]) -> None:
+    """Forward the child's stdout lines (and EOF as None); keeps the pipe drained."""
+    if stream is None:
+        lines.put(None)
+        return
+    try:
+        for raw in iter(stream.readline, b""):
+            lines.put(raw.decode("utf-8", "replace"))
+    except (OSError, ValueError):
+        pass
+    lines.put(None)
+
+
+def emulator_kwargs_from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Options for the pytest plugin from ``ZOHO_EMULATOR_IN_THREAD=1`` (others may follow)."""
+    env = os.environ if environ is None else environ
+    return {"in_thread": env.get("ZOHO_EMULATOR_IN_THREAD", "") in {"1", "true", "yes"}}

@@ -1,0 +1,90 @@
+"""Ways to start the emulator: the CLI's ready line, ``ZohoEmulator`` in both modes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from airflow_provider_zohorel.emulator import EmulatorStartError, ZohoEmulator
+
+
+def test_cli_prints_one_ready_line_and_serves():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "airflow_provider_zohorel.emulator", "--port", "0", "--seed", "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("zoho-emulator listening on http://127.0.0.1:")
+        base_url = line.split(" on ", 1)[1].strip()
+        port = int(base_url.rsplit(":", 1)[1])
+        assert port > 0
+        assert requests.get(f"{base_url}/__emulator__/health", timeout=10).json()["status"] == "ok"
+        assert requests.get(f"{base_url}/__emulator__/summary", timeout=10).json()["records"]["Leads"] == 49
+    finally:
+        process.terminate()
+        out, _ = process.communicate(timeout=10)
+    assert out == ""  # exactly one line on stdout
+
+
+def test_cli_refuses_a_bad_seed():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_zohorel.emulator",
+            "--port",
+            "0",
+            "--seed",
+            "/nonexistent.json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert "nonexistent" in result.stderr
+
+
+def test_context_manager_subprocess_stops_the_process_on_error():
+    seen: dict[str, object] = {}
+
+    def use_and_fail():
+        with ZohoEmulator(seed="demo", latency_ms=1) as emulator:
+            seen["clients"] = emulator.admin.summary()["clients"]
+            seen["latency_ms"] = emulator.admin.get_config()["latency_ms"]
+            seen["process"] = emulator._process
+            seen["port"] = emulator.port
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        use_and_fail()
+    assert (seen["clients"], seen["latency_ms"]) == (1, 1)
+    process = seen["process"]
+    assert isinstance(process, subprocess.Popen)
+    assert process.poll() is not None  # stopped, not leaked
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{seen['port']}/__emulator__/health", timeout=2)
+
+
+def test_start_failure_quotes_stderr():
+    with pytest.raises(EmulatorStartError, match="neither a bundled seed nor a file"):
+        ZohoEmulator(seed="no-such-seed").start()
+
+
+def test_in_thread_mode():
+    with ZohoEmulator(in_thread=True, seed="demo") as emulator:
+        assert emulator.pid is None
+        assert emulator.app is not None
+        assert emulator.admin.summary()["records"]["Campaigns"] == 3
+        assert emulator.app.state.records.get("3652397000000327001") is not None
+        port = emulator.port
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/__emulator__/health", timeout=2)
