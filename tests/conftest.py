@@ -4,6 +4,7 @@ database, the test DAGs folder, and a private token cache directory."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -14,6 +15,23 @@ _HOME = Path(tempfile.mkdtemp(prefix="zohorel-tests-"))
 os.environ.setdefault("AIRFLOW_HOME", str(_HOME / "airflow"))
 os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{_HOME / 'airflow' / 'airflow.db'}")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(_ROOT / "dags"))
+# Two bundles: the suite's own DAGs and the examples users copy (dag.test() needs a DAG's bundle).
+os.environ.setdefault(
+    "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST",
+    json.dumps(
+        [
+            {
+                "name": name,
+                "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+                "kwargs": {"path": path},
+            }
+            for name, path in (
+                ("tests", str(_ROOT / "dags")),
+                ("examples", str(_ROOT.parent / "dags_examples")),
+            )
+        ]
+    ),
+)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__TEST_CONNECTION", "Enabled")
 os.environ["ZOHOREL_TOKEN_CACHE_DIR"] = str(_HOME / "token-cache")

@@ -28,6 +28,7 @@ from airflow_provider_zohorel.zoho.planning import MAX_BATCH, Batch, InvalidInpu
 from airflow_provider_zohorel.zoho.policy import FAIL, SOFT_FAIL, OutcomePolicy
 from airflow_provider_zohorel.zoho.relations import RelationSpec, UnsupportedRelation
 from airflow_provider_zohorel.zoho.results import ItemResult
+from airflow_provider_zohorel.zoho.retry import RetryPolicy
 from airflow_provider_zohorel.zoho.runner import BatchRunner, Progress, RunReport, describe_stop
 from airflow_provider_zohorel.zoho.summary import RunSummary
 from airflow_provider_zohorel.zoho.values import InvalidValue
@@ -68,6 +69,9 @@ class UpdateRelatedRecordsOperator(BaseOperator):
     :param failed_items_table: table on ``sql_conn_id`` receiving every failed item.
     :param dry_run: validate and plan (items, parents, calls, credits) without calling Zoho.
     :param resume: skip batches an earlier try of this task instance finished (Airflow 3.3+).
+    :param request_retry: retry budget of each call (attempts, backoff, deadline); what still
+        fails is reported per item. Named apart from Airflow's own ``retry_policy`` (task retries).
+    :param request_timeout: read timeout of each call, in seconds (connect timeout: 10 s).
     :param fetch_size: rows fetched per round trip when streaming ``sql``.
     :param progress_interval: seconds between progress lines in the task log.
     """
@@ -109,6 +113,8 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         failed_items_table: str | None = None,
         dry_run: bool = False,
         resume: bool = True,
+        request_retry: RetryPolicy | None = None,
+        request_timeout: float = 60.0,
         fetch_size: int = DEFAULT_FETCH_SIZE,
         progress_interval: float = 5.0,
         **kwargs: Any,
@@ -133,6 +139,8 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         self.failed_items_table = failed_items_table
         self.plan_only = dry_run  # not self.dry_run: BaseOperator.dry_run() is a method
         self.resume = resume
+        self.request_retry = request_retry
+        self.request_timeout = request_timeout
         self.fetch_size = fetch_size
         self.progress_interval = progress_interval
 
@@ -158,6 +166,10 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         mc = self.max_concurrency
         if isinstance(mc, bool) or not isinstance(mc, int) or mc < 1:
             problems.append(f"max_concurrency must be a positive integer, got {mc!r}")
+        if not isinstance(self.request_timeout, (int, float)) or self.request_timeout <= 0:
+            problems.append(
+                f"request_timeout must be a positive number of seconds, got {self.request_timeout!r}"
+            )
         if not isinstance(self.fetch_size, int) or self.fetch_size < 1:
             problems.append(f"fetch_size must be a positive integer, got {self.fetch_size!r}")
         if self.parent_id_key == self.related_id_key and self.record_id is None:
@@ -187,7 +199,12 @@ class UpdateRelatedRecordsOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         policy = self._configuration()
-        hook = ZohoCRMHook(self.zoho_conn_id, max_concurrency=self.max_concurrency)
+        hook = ZohoCRMHook(
+            self.zoho_conn_id,
+            max_concurrency=self.max_concurrency,
+            read_timeout=self.request_timeout,
+            retry=self.request_retry,
+        )
         try:
             spec = hook.api.relation(self.module, self.related_list)
         except (UnsupportedRelation, ConnectionConfigError) as exc:

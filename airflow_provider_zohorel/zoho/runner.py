@@ -11,6 +11,8 @@ the items not sent are then reported as failed with that code.
 
 from __future__ import annotations
 
+import itertools
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -20,6 +22,7 @@ from typing import Any
 from airflow_provider_zohorel.zoho.errors import ZohoAuthError, ZohoConfigurationError, ZohoError
 from airflow_provider_zohorel.zoho.planning import Batch, Plan
 from airflow_provider_zohorel.zoho.related_records import RelatedRecordsApi
+from airflow_provider_zohorel.zoho.relations import RelationSpec
 from airflow_provider_zohorel.zoho.results import SUCCESS, ItemResult
 
 #: ``on_batch(batch, results aligned with batch.items, number of items resumed from a previous try)``
@@ -86,6 +89,22 @@ class BatchRunner:
         self.progress_interval = progress_interval
         self.clock = clock
 
+    def _send(
+        self, stop: threading.Event, spec: RelationSpec, parent_id: str, payload: list[dict[str, Any]]
+    ) -> list[ItemResult]:
+        """Worker side: skip once the run stopped; stop the run itself on a stopping answer, before
+        this worker (or any other) can take the next queued batch."""
+        if stop.is_set():
+            raise _NotSent
+        try:
+            results = self.api.send(spec, parent_id, payload)
+        except BaseException:
+            stop.set()  # configuration/auth errors, or a bug: nothing more goes out
+            raise
+        if _exhausted_on_429(results):
+            stop.set()
+        return results
+
     def run(self, plan: Plan, on_batch: BatchCallback, resume: ResumeLookup | None = None) -> RunReport:
         report = RunReport()
         started = self.clock()
@@ -99,13 +118,22 @@ class BatchRunner:
             done_items += len(results)
             failed += sum(1 for r in results if not r.succeeded)
 
+        def progress() -> None:
+            if self.progress is not None:
+                now = self.clock()
+                self.progress(
+                    Progress(done_batches, plan.calls, done_items, plan.items, failed, now - started)
+                )
+
         batches = plan.batches()
+        stop = threading.Event()
+        not_sent: list[tuple[Batch, Mapping[str, str]]] = []  # queued when the run stopped
         pending: dict[Future[list[ItemResult]], tuple[Batch, Mapping[str, str]]] = {}
         window = self.max_concurrency * 2  # enough queued work that no worker waits on this thread
         pool = ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="zohorel")
         try:
             while True:
-                while report.stopped_by is None and len(pending) < window:
+                while not stop.is_set() and len(pending) < window:
                     batch = next(batches, None)
                     if batch is None:
                         break
@@ -115,58 +143,70 @@ class BatchRunner:
                         report.batches_resumed += 1
                         finish(batch, _merge(batch, previous, []), len(previous))
                         continue
-                    pending[pool.submit(self.api.send, plan.spec, batch.parent_id, to_send)] = (
-                        batch,
-                        previous,
-                    )
+                    future = pool.submit(self._send, stop, plan.spec, batch.parent_id, to_send)
+                    pending[future] = (batch, previous)
                 if not pending:
                     break
                 timeout = max(0.0, next_progress - self.clock()) if self.progress else None
                 done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
                 for future in done:
                     batch, previous = pending.pop(future)
+                    results = self._collect(future, batch, previous, report)
+                    if results is None:
+                        not_sent.append((batch, previous))
+                        continue
                     report.batches_sent += 1
-                    sent = [item["id"] for item in batch.items if item["id"] not in previous]
-                    try:
-                        results = future.result()
-                    except (ZohoConfigurationError, ZohoAuthError) as exc:
-                        report.stopped_by = report.stopped_by or exc
-                        results = [
-                            ItemResult.failure(rid, exc.code, str(exc), exc.http_status) for rid in sent
-                        ]
-                    except Exception as exc:  # a bug must not lose the accounting of the batch
-                        report.stopped_by = report.stopped_by or exc
-                        message = f"client error {type(exc).__name__}: {exc}"
-                        results = [ItemResult.failure(rid, "CLIENT_ERROR", message) for rid in sent]
-                    else:
-                        if report.stopped_by is None and _exhausted_on_429(results):
-                            report.stopped_by = RunStopped(
-                                "TOO_MANY_REQUESTS",
-                                "Zoho kept answering 429 after every retry (API credits used up, or a "
-                                "concurrency cap below max_concurrency); stopped calling",
-                                http_status=429,
-                            )
                     finish(batch, _merge(batch, previous, results), len(previous))
                 if self.progress is not None and self.clock() >= next_progress:
-                    now = self.clock()
-                    self.progress(
-                        Progress(done_batches, plan.calls, done_items, plan.items, failed, now - started)
-                    )
-                    next_progress = now + self.progress_interval
+                    progress()
+                    next_progress = self.clock() + self.progress_interval
             if report.stopped_by is not None:
                 code, reason = _stop_code(report.stopped_by)
-                for batch in batches:
+                message = f"not sent: the run stopped after {code} ({reason})"
+                rest = ((b, (resume(b) if resume is not None else None) or {}) for b in batches)
+                for batch, previous in itertools.chain(not_sent, rest):
                     report.batches_not_sent += 1
-                    message = f"not sent: the run stopped after {code} ({reason})"
-                    finish(batch, [ItemResult.failure(rid, code, message) for rid in batch.related_ids], 0)
+                    unsent = [rid for rid in batch.related_ids if rid not in previous]
+                    failures = [ItemResult.failure(rid, code, message) for rid in unsent]
+                    finish(batch, _merge(batch, previous, failures), len(previous))
         except BaseException:
+            stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
         report.elapsed = self.clock() - started
-        if self.progress is not None:
-            self.progress(Progress(done_batches, plan.calls, done_items, plan.items, failed, report.elapsed))
+        progress()
         return report
+
+    @staticmethod
+    def _collect(
+        future: Future[list[ItemResult]], batch: Batch, previous: Mapping[str, str], report: RunReport
+    ) -> list[ItemResult] | None:
+        """This try's results for a finished future (``None``: skipped because the run stopped)."""
+        sent = [rid for rid in batch.related_ids if rid not in previous]
+        try:
+            results = future.result()
+        except _NotSent:
+            return None
+        except (ZohoConfigurationError, ZohoAuthError) as exc:
+            report.stopped_by = report.stopped_by or exc
+            return [ItemResult.failure(rid, exc.code, str(exc), exc.http_status) for rid in sent]
+        except Exception as exc:  # a bug must not lose the accounting of the batch
+            report.stopped_by = report.stopped_by or exc
+            message = f"client error {type(exc).__name__}: {exc}"
+            return [ItemResult.failure(rid, "CLIENT_ERROR", message) for rid in sent]
+        if report.stopped_by is None and _exhausted_on_429(results):
+            report.stopped_by = RunStopped(
+                "TOO_MANY_REQUESTS",
+                "Zoho kept answering 429 after every retry (API credits used up, or a concurrency cap "
+                "below max_concurrency); stopped calling",
+                http_status=429,
+            )
+        return results
+
+
+class _NotSent(Exception):
+    """A queued batch skipped because another batch stopped the run."""
 
 
 def _merge(batch: Batch, previous: Mapping[str, str], results: list[ItemResult]) -> list[ItemResult]:

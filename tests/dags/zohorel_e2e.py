@@ -1,0 +1,75 @@
+"""DAGs the end-to-end tests run with dag.test(): one per operator configuration, inputs via conf.
+
+``render_template_as_native_obj`` makes ``{{ dag_run.conf['records'] }}`` render to the native
+list, as an XComArg would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, task
+
+from airflow_provider_zohorel.operators.related_records import UpdateRelatedRecordsOperator
+from airflow_provider_zohorel.zoho.retry import RetryPolicy
+
+START = pendulum.datetime(2026, 1, 1, tz="UTC")
+CONF = "{{ dag_run.conf['%s'] }}"
+
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "e2e_records": {},
+    "e2e_soft_fail_invalid": {"item_code_policy": {"INVALID_DATA": "soft_fail"}},
+    "e2e_soft_fail_flag": {"soft_fail": True},
+    "e2e_tolerant": {"max_failed_items": 2},
+    "e2e_dry_run": {"dry_run": True},
+    # One attempt per call: an injected 500 fails its batch at once, and the task retry resumes.
+    "e2e_retry": {
+        "retries": 1,
+        "retry_delay": pendulum.duration(seconds=0),
+        "max_concurrency": 1,
+        "request_retry": RetryPolicy(max_attempts=1),
+    },
+    "e2e_no_resume": {
+        "retries": 1,
+        "retry_delay": pendulum.duration(seconds=0),
+        "max_concurrency": 1,
+        "request_retry": RetryPolicy(max_attempts=1),
+        "resume": False,
+    },
+}
+
+for dag_id, kwargs in SCENARIOS.items():
+    with DAG(dag_id, schedule=None, start_date=START, render_template_as_native_obj=True, tags=["e2e"]):
+        UpdateRelatedRecordsOperator(
+            task_id="relate",
+            module=CONF % "module",
+            related_list=CONF % "related_list",
+            records=CONF % "records",
+            progress_interval=0.5,
+            **kwargs,
+        )
+
+with DAG("e2e_xcom", schedule=None, start_date=START, tags=["e2e"]):
+
+    @task
+    def produce(**context: Any) -> list[dict[str, Any]]:
+        return list(context["dag_run"].conf["records"])
+
+    UpdateRelatedRecordsOperator(
+        task_id="relate", module="Campaigns", related_list="Leads", records=produce()
+    )
+
+with DAG("e2e_sql", schedule=None, start_date=START, render_template_as_native_obj=True, tags=["e2e"]):
+    UpdateRelatedRecordsOperator(
+        task_id="relate",
+        module=CONF % "module",
+        related_list=CONF % "related_list",
+        sql=CONF % "sql",
+        sql_conn_id=CONF % "sql_conn_id",
+        failed_items_table="{{ dag_run.conf.get('failed_items_table') }}",
+        fetch_size=5000,
+        max_concurrency=10,
+        retries=1,
+        retry_delay=pendulum.duration(seconds=0),
+    )

@@ -1,0 +1,171 @@
+"""UpdateRelatedRecordsOperator in real DAG runs (dag.test(), SQLite metadata DB) against the
+emulator: what Zoho ends up holding is checked through the emulator's admin API, not only through
+the operator's own counters."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_zohorel.emulator import DEMO_USER_ID
+
+pytestmark = pytest.mark.e2e
+
+CAMPAIGNS = ["3652397000000327001", "3652397000001854001", "3652397000002000001"]
+LEADS = ["3652397000001829002", *(f"36523970000018290{n:02d}" for n in range(3, 51))]
+UNKNOWN_LEAD = "3652397000001829999"
+
+
+def memberships(campaign_leads: dict[str, list[str]], status: str = "Active") -> list[dict]:
+    return [
+        {"record_id": campaign, "id": lead, "Member_Status": status}
+        for campaign, leads in campaign_leads.items()
+        for lead in leads
+    ]
+
+
+def conf(records, module="Campaigns", related_list="Leads"):
+    return {"module": module, "related_list": related_list, "records": records}
+
+
+def held(zoho, campaign):
+    """What the emulator holds for a campaign: {lead id: Member_Status}."""
+    return {r["id"]: r["fields"].get("Member_Status") for r in zoho.admin.relations_of(campaign, "Leads")}
+
+
+def test_xcom_input_relates_exactly_the_input(zoho, run_dag):
+    records = memberships({CAMPAIGNS[0]: LEADS, CAMPAIGNS[1]: LEADS[:7]}, status="Planning")
+    result = run_dag("e2e_xcom", conf={"records": records})
+    assert result.state == "success"
+    summary = result.summary()
+    assert (summary["total"], summary["succeeded"], summary["added"], summary["failed"]) == (56, 56, 56, 0)
+    assert summary["api_calls"] == 2  # one PUT per campaign: 49 and 7 leads
+    assert summary["outcome"] == "success"
+    assert held(zoho, CAMPAIGNS[0]) == dict.fromkeys(LEADS, "Planning")
+    assert held(zoho, CAMPAIGNS[1]) == dict.fromkeys(LEADS[:7], "Planning")
+    assert zoho.admin.counters()["crm_requests"] == 2
+
+
+def test_a_rerun_updates_instead_of_duplicating(zoho, run_dag):
+    run_dag("e2e_records", conf=conf(memberships({CAMPAIGNS[0]: LEADS[:20]})))
+    again = run_dag("e2e_records", conf=conf(memberships({CAMPAIGNS[0]: LEADS[:20]}, status="Sent")))
+    assert (again.summary()["added"], again.summary()["updated"]) == (0, 20)
+    assert held(zoho, CAMPAIGNS[0]) == dict.fromkeys(LEADS[:20], "Sent")
+    assert len(zoho.admin.export_relations()) == 20
+
+
+def _with_bad_rows():
+    records = memberships({CAMPAIGNS[0]: LEADS[:30]})
+    records[5]["id"] = UNKNOWN_LEAD
+    records[17]["id"] = "3652397000001829998"
+    return records
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "task_state", "outcome"),
+    [
+        ("e2e_records", "failed", "fail"),  # default policy: INVALID_DATA fails the task
+        ("e2e_soft_fail_invalid", "skipped", "soft_fail"),  # INVALID_DATA -> soft_fail
+        ("e2e_soft_fail_flag", "skipped", "soft_fail"),  # soft_fail=True downgrades every fail
+        ("e2e_tolerant", "success", "success"),  # max_failed_items=2 tolerates them
+    ],
+)
+def test_per_item_failures_end_in_the_configured_task_state(zoho, run_dag, dag_id, task_state, outcome):
+    result = run_dag(dag_id, conf=conf(_with_bad_rows()))
+    assert result.task_state() == task_state
+    summary = result.summary()  # pushed in every outcome
+    assert summary["outcome"] == outcome
+    assert (summary["total"], summary["succeeded"], summary["failed"]) == (30, 28, 2)
+    assert summary["by_code"] == {"INVALID_DATA": 2, "SUCCESS": 28}
+    assert {(f["id"], f["code"]) for f in summary["failed_items"]} == {
+        (UNKNOWN_LEAD, "INVALID_DATA"),
+        ("3652397000001829998", "INVALID_DATA"),
+    }
+    assert set(held(zoho, CAMPAIGNS[0])) == {r["id"] for r in _with_bad_rows()} - {
+        UNKNOWN_LEAD,
+        "3652397000001829998",
+    }
+
+
+def test_a_configuration_error_fails_at_once_without_retry(zoho, run_dag):
+    zoho.admin.set_permissions(DEMO_USER_ID, update_related=False)
+    result = run_dag("e2e_retry", conf=conf(memberships({c: LEADS for c in CAMPAIGNS})))
+    assert result.task_state() == "failed"
+    assert result.tries() == 1  # retries=1 in the DAG, but NO_PERMISSION is not retried
+    summary = result.summary()
+    assert summary["stopped_by"]["code"] == "NO_PERMISSION"
+    assert summary["by_code"] == {"NO_PERMISSION": 147}
+    assert zoho.admin.counters()["crm_requests"] == 1  # stopped after the first answer
+
+
+def test_a_retry_resends_only_what_did_not_succeed(zoho, run_dag):
+    records = memberships({c: LEADS for c in CAMPAIGNS})
+    zoho.admin.set_faults(error_500_next=2)  # the first two PUTs fail; each call has one attempt
+    result = run_dag("e2e_retry", conf=conf(records))
+    assert result.task_state() == "success"
+    assert result.tries() == 2
+    summary = result.summary()  # of the final try: accounts for every item
+    assert (summary["total"], summary["succeeded"], summary["failed"]) == (147, 147, 0)
+    assert summary["resumed_items"] == 49
+    assert summary["api_calls"] == 2  # the second try sent only the two failed batches
+    assert zoho.admin.counters()["crm_requests"] == 3 + 2
+    for campaign in CAMPAIGNS:
+        assert set(held(zoho, campaign)) == set(LEADS)
+
+
+def test_without_resume_a_retry_resends_everything_and_zoho_updates(zoho, run_dag):
+    records = memberships({c: LEADS for c in CAMPAIGNS})
+    zoho.admin.set_faults(error_500_next=1)
+    result = run_dag("e2e_no_resume", conf=conf(records))
+    assert (result.task_state(), result.tries()) == ("success", 2)
+    summary = result.summary()
+    assert (summary["added"], summary["updated"], summary["resumed_items"]) == (49, 98, 0)
+    assert zoho.admin.counters()["crm_requests"] == 3 + 3
+    assert len(zoho.admin.export_relations()) == 147
+
+
+def test_dry_run_plans_without_calling_zoho(zoho, run_dag):
+    records = memberships({c: LEADS for c in CAMPAIGNS}) + memberships({CAMPAIGNS[0]: LEADS[:3]})
+    result = run_dag("e2e_dry_run", conf=conf(records))
+    assert result.task_state() == "success"
+    plan = result.summary()["plan"]
+    assert plan == {
+        "relation": "Campaigns -> Leads",
+        "rows": 150,
+        "items": 147,
+        "duplicates_dropped": 3,
+        "parents": 3,
+        "calls": 3,
+        "batch_size": 100,
+        "credits": 3,
+    }
+    assert zoho.admin.counters()["crm_requests"] == 0
+
+
+def test_empty_input_is_a_successful_no_op(zoho, run_dag):
+    result = run_dag("e2e_records", conf=conf([]))
+    assert result.task_state() == "success"
+    assert result.summary()["total"] == 0
+    assert zoho.admin.counters()["tokens_minted"] == 0  # not even a token
+
+
+def test_invalid_input_fails_before_any_call_and_names_the_rows(zoho, run_dag):
+    records = memberships({CAMPAIGNS[0]: LEADS[:5]})
+    records[2]["id"] = 3.652397000001829e18
+    records[4]["Member_Statu"] = "typo"
+    result = run_dag("e2e_retry", conf=conf(records))
+    assert (result.task_state(), result.tries()) == ("failed", 1)
+    summary = result.summary()
+    assert summary["by_code"] == {"INVALID_INPUT": 2, "NOT_SENT": 3}
+    assert any("records[2]" in e and "float" in e for e in summary["input_errors"])
+    assert any("records[4]" in e and "Member_Statu" in e for e in summary["input_errors"])
+    assert zoho.admin.counters()["crm_requests"] == 0
+
+
+def test_v2_status_regime_gives_the_same_accounting(zoho, run_dag, monkeypatch):
+    from conftest import zoho_connection
+
+    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_CRM_DEFAULT", zoho_connection(zoho.base_url, api_version="v2"))
+    result = run_dag("e2e_tolerant", conf=conf(_with_bad_rows()))
+    assert result.summary()["by_code"] == {"INVALID_DATA": 2, "SUCCESS": 28}
+    statuses = zoho.admin.counters()["requests"]
+    assert any("202" in str(v) for v in statuses.values())
