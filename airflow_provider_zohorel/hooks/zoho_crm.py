@@ -171,7 +171,7 @@ class ZohoCRMHook(BaseHook):
             return False, str(exc)
         except Exception as exc:
             return False, f"Could not reach Zoho Accounts: {type(exc).__name__}"
-        where = f"{token.api_domain} (API {self.credentials.api_version})"
+        where = f"{self.credentials.api_domain or token.api_domain} (API {self.credentials.api_version})"
         try:
             response = self.client.request("GET", "/users", params={"type": "CurrentUser"})
         except ZohoError as exc:

@@ -280,7 +280,7 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             )
 
         def on_batch(batch: Batch, results: list[ItemResult], resumed: int) -> None:
-            failures = summary.record(batch.parent_id, results, batch.rows, resumed=resumed)
+            failures = summary.record(batch.parent_id, results, batch.row, resumed=resumed)
             if state is not None:
                 state.record(batch, results)
             if table is not None and failures:

@@ -156,9 +156,10 @@ class ZohoClient:
         while True:
             token = self.tokens.get()
             try:
-                response = self._send(
-                    method, token.api_domain + self.base_path + path, token.value, json, params
-                )
+                # A configured api_domain wins even over a token shared through the cache, which
+                # carries the domain of whichever connection minted it.
+                domain = self.credentials.api_domain or token.api_domain
+                response = self._send(method, domain + self.base_path + path, token.value, json, params)
             except _Transient as exc:
                 delay = budget.next_delay(exc.retry_after)
                 if delay is None:

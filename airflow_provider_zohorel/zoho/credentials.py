@@ -43,8 +43,14 @@ class ZohoCredentials:
 
     @property
     def cache_key(self) -> str:
-        """Identifies one refresh token at one accounts server without revealing either."""
-        material = "\0".join((self.accounts_url, self.client_id, self.refresh_token)).encode()
+        """Identifies one refresh token at one accounts server without revealing either.
+
+        The client secret is part of the key: a token minted with the right secret must not make
+        a connection with a wrong one look valid (``test_connection`` would report success).
+        """
+        material = "\0".join(
+            (self.accounts_url, self.client_id, self.client_secret, self.refresh_token)
+        ).encode()
         return hashlib.sha256(material).hexdigest()[:32]
 
     @classmethod

@@ -27,26 +27,67 @@ DEFAULT_SPILL_THRESHOLD = 50_000
 MAX_REPORTED_ERRORS = 20
 
 
+def _row_label(index: int) -> str:
+    return f"row {index}"
+
+
 @dataclass(frozen=True)
 class Batch:
     """One PUT: a parent and at most 100 related items (``{"id": ..., **fields}``) in send order."""
 
     parent_id: str
     items: list[dict[str, Any]]
-    rows: list[str]
+    row_indexes: list[int]
     key: str
+    label: Callable[[int], str] = field(default=_row_label, repr=False, compare=False)
 
     @property
     def related_ids(self) -> list[str]:
         return [item["id"] for item in self.items]
 
+    def row(self, position: int) -> str:
+        """Where item ``position`` came from (``records[17]``, ``sql row 17``), for failure reports."""
+        return self.label(self.row_indexes[position])
 
-def batch_key(spec: RelationSpec, parent_id: str, items: list[dict[str, Any]]) -> str:
+
+def batch_key(spec: RelationSpec, parent_id: str, encoded_items: list[tuple[str, str]]) -> str:
     """A content hash: equal only for the same parent, ids and field values in the same order."""
     digest = hashlib.sha256(f"{spec.parent}/{parent_id}/{spec.related}".encode())
-    for item in items:
-        digest.update(b"\0" + json.dumps(item, sort_keys=True, separators=(",", ":")).encode())
+    for related, fields_json in encoded_items:
+        digest.update(f"\0{related}\0{fields_json}".encode())
     return digest.hexdigest()[:32]
+
+
+class _FieldsCodec:
+    """Canonical JSON for an item's fields, memoised: most rows repeat a few field values
+    ({"Member_Status": "Active"}), and encoding each row anew dominated planning time. The memo
+    is bounded so rows with unique values (list prices) cannot grow it without limit."""
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._encoded: dict[tuple[tuple[str, Any], ...], str] = {}
+        self._decoded: dict[str, dict[str, Any]] = {}
+
+    def encode(self, fields: dict[str, Any]) -> str:
+        key = tuple(fields.items())
+        try:
+            cached = self._encoded.get(key)
+        except TypeError:  # unhashable values (a lookup object such as a note's Parent_Id)
+            return json.dumps(fields, sort_keys=True, separators=(",", ":"))
+        if cached is None:
+            cached = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+            if len(self._encoded) < self.LIMIT:
+                self._encoded[key] = cached
+        return cached
+
+    def decode(self, text: str) -> dict[str, Any]:
+        cached = self._decoded.get(text)
+        if cached is None:
+            cached = json.loads(text)
+            if len(self._decoded) < self.LIMIT:
+                self._decoded[text] = cached
+        return cached
 
 
 class InvalidInput(ValueError):
@@ -63,16 +104,20 @@ class InvalidInput(ValueError):
         )
 
 
+#: One grouped item: (parent id, related id, input row index, canonical fields JSON).
+_Item = tuple[str, str, int, str]
+
+
 @dataclass
 class _MemoryGroups:
-    groups: dict[str, dict[str, tuple[str, dict[str, Any]]]] = field(default_factory=dict)
+    groups: dict[str, dict[str, tuple[int, str]]] = field(default_factory=dict)
     items: int = 0
 
-    def add(self, parent: str, related: str, row: str, fields: dict[str, Any]) -> None:
+    def add(self, parent: str, related: str, row: int, fields_json: str) -> None:
         group = self.groups.setdefault(parent, {})
         if group.pop(related, None) is None:  # re-insert: the last occurrence wins, at its position
             self.items += 1
-        group[related] = (row, fields)
+        group[related] = (row, fields_json)
 
     def size(self) -> int:
         return self.items
@@ -80,14 +125,18 @@ class _MemoryGroups:
     def counts(self) -> Iterator[int]:
         return (len(g) for g in self.groups.values())
 
-    def grouped(self) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    def grouped(self) -> Iterator[_Item]:
         for parent in sorted(self.groups):
-            for related, (row, fields) in self.groups[parent].items():
-                yield parent, related, row, fields
+            for related, (row, fields_json) in self.groups[parent].items():
+                yield parent, related, row, fields_json
 
 
 class _SpillGroups:
-    """The same grouping in a throw-away SQLite file (stdlib, no server, memory does not grow)."""
+    """The same grouping in a throw-away SQLite file (stdlib, no server, memory does not grow).
+
+    The primary key (parent, seq) stores items in send order, so reading them back needs no sort;
+    the unique (parent, related) index makes a later duplicate replace the earlier one.
+    """
 
     def __init__(self, directory: str | None) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="zohorel-plan-", dir=directory)
@@ -95,20 +144,20 @@ class _SpillGroups:
         self.db.executescript(
             """
             PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8192; PRAGMA temp_store=FILE;
-            CREATE TABLE items (parent TEXT NOT NULL, related TEXT NOT NULL, seq INTEGER NOT NULL,
-                                row TEXT NOT NULL, fields TEXT NOT NULL, PRIMARY KEY (parent, related))
+            CREATE TABLE items (parent TEXT NOT NULL, seq INTEGER NOT NULL, related TEXT NOT NULL,
+                                row INTEGER NOT NULL, fields TEXT NOT NULL, PRIMARY KEY (parent, seq))
                    WITHOUT ROWID;
+            CREATE UNIQUE INDEX items_pair ON items (parent, related);
             """
         )
         self.seq = 0
-        self._pending: list[tuple[str, str, int, str, str]] = []
+        self._pending: list[tuple[str, int, str, int, str]] = []
 
-    def add_many(self, rows: Iterable[tuple[str, str, str, dict[str, Any]]]) -> None:
-        for parent, related, row, fields in rows:
-            self.seq += 1
-            self._pending.append((parent, related, self.seq, row, json.dumps(fields, separators=(",", ":"))))
-            if len(self._pending) >= 5000:
-                self.flush()
+    def add(self, parent: str, related: str, row: int, fields_json: str) -> None:
+        self.seq += 1
+        self._pending.append((parent, self.seq, related, row, fields_json))
+        if len(self._pending) >= 5000:
+            self.flush()
 
     def flush(self) -> None:
         if self._pending:
@@ -128,11 +177,9 @@ class _SpillGroups:
         for (n,) in self.db.execute("SELECT count(*) FROM items GROUP BY parent"):
             yield int(n)
 
-    def grouped(self) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    def grouped(self) -> Iterator[_Item]:
         self.flush()
-        cursor = self.db.execute("SELECT parent, related, row, fields FROM items ORDER BY parent, seq")
-        for parent, related, row, fields in cursor:
-            yield parent, related, row, json.loads(fields)
+        yield from self.db.execute("SELECT parent, related, row, fields FROM items ORDER BY parent, seq")
 
     def close(self) -> None:
         self.db.close()
@@ -151,20 +198,28 @@ class Plan:
     parents: int
     calls: int
     _store: _MemoryGroups | _SpillGroups = field(repr=False)
+    _codec: _FieldsCodec = field(repr=False)
+    label: Callable[[int], str] = field(default=_row_label, repr=False)
 
     def batches(self) -> Iterator[Batch]:
         parent: str | None = None
-        items: list[dict[str, Any]] = []
-        rows: list[str] = []
-        for group_parent, related, row, fields in self._store.grouped():
-            if parent is not None and (group_parent != parent or len(items) == self.batch_size):
-                yield Batch(parent, items, rows, batch_key(self.spec, parent, items))
-                items, rows = [], []
+        encoded: list[tuple[str, str]] = []
+        rows: list[int] = []
+
+        def batch() -> Batch:
+            assert parent is not None
+            items = [{"id": related, **self._codec.decode(fields)} for related, fields in encoded]
+            return Batch(parent, items, rows, batch_key(self.spec, parent, encoded), self.label)
+
+        for group_parent, related, row, fields_json in self._store.grouped():
+            if parent is not None and (group_parent != parent or len(encoded) == self.batch_size):
+                yield batch()
+                encoded, rows = [], []
             parent = group_parent
-            items.append({"id": related, **fields})
+            encoded.append((related, fields_json))
             rows.append(row)
-        if parent is not None and items:
-            yield Batch(parent, items, rows, batch_key(self.spec, parent, items))
+        if parent is not None and encoded:
+            yield batch()
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -192,7 +247,7 @@ def build_plan(
     related_id_key: str = "id",
     record_id: Any = None,
     batch_size: int = MAX_BATCH,
-    label: Callable[[int], str] = lambda i: f"row {i}",
+    label: Callable[[int], str] = _row_label,
     spill_threshold: int = DEFAULT_SPILL_THRESHOLD,
     spill_dir: str | None = None,
 ) -> Plan:
@@ -201,15 +256,18 @@ def build_plan(
         raise InvalidValue(f"batch_size must be an integer from 1 to {MAX_BATCH}, got {batch_size!r}")
     fixed_parent = normalize_id(record_id, "record_id") if record_id is not None else None
     ids = {related_id_key} if fixed_parent is not None else {parent_id_key, related_id_key}
+    renames = _KeyRenames(spec, (parent_id_key, related_id_key))
     errors: list[str] = []
     invalid = total = 0
     memory = _MemoryGroups()
     spill: _SpillGroups | None = None
+    codec = _FieldsCodec()
     try:
         for index, row in enumerate(rows):
             total += 1
             where = label(index)
             try:
+                row = renames.apply(row, where)
                 parent, related, fields = _read_row(
                     row, where, spec, parent_id_key, related_id_key, fixed_parent, ids
                 )
@@ -220,14 +278,16 @@ def build_plan(
                 continue
             if invalid:
                 continue  # keep validating and counting, stop collecting
-            if spill is None:
-                memory.add(parent, related, where, fields)
-                if memory.items > spill_threshold:
-                    spill = _SpillGroups(spill_dir)
-                    spill.add_many(memory.grouped())
-                    memory = _MemoryGroups()
-            else:
-                spill.add_many([(parent, related, where, fields)])
+            fields_json = codec.encode(fields)
+            if spill is not None:
+                spill.add(parent, related, index, fields_json)
+                continue
+            memory.add(parent, related, index, fields_json)
+            if memory.items > spill_threshold:
+                spill = _SpillGroups(spill_dir)
+                for item in memory.grouped():
+                    spill.add(*item)
+                memory = _MemoryGroups()
         if invalid:
             raise InvalidInput(errors, invalid, total)
         store: _MemoryGroups | _SpillGroups = spill if spill is not None else memory
@@ -236,11 +296,48 @@ def build_plan(
         for n in store.counts():
             parents += 1
             calls += -(-n // batch_size)
-        return Plan(spec, batch_size, total, items, total - items, parents, calls, store)
+        return Plan(spec, batch_size, total, items, total - items, parents, calls, store, codec, label)
     except BaseException:
         if spill is not None:
             spill.close()
         raise
+
+
+class _KeyRenames:
+    """Match keys to the id keys and Zoho field names case-insensitively (SQL engines fold unquoted
+    column names: Postgres to lower case, Snowflake and Oracle to upper case). Computed once per
+    distinct set of keys, so streaming rows with the same columns pays for it once."""
+
+    def __init__(self, spec: RelationSpec, id_keys: tuple[str, ...]) -> None:
+        self.spec = spec
+        self.id_keys = id_keys
+        self._cache: dict[tuple[Any, ...], dict[Any, str]] = {}
+
+    def _plan(self, keys: tuple[Any, ...], where: str) -> dict[Any, str]:
+        renames: dict[Any, str] = {}
+        for key in keys:
+            if not isinstance(key, str) or key in self.id_keys:
+                continue
+            target = next((k for k in self.id_keys if k.lower() == key.lower()), None)
+            target = target or self.spec.canonical_field(key)
+            if target != key:
+                renames[key] = target
+        targets = [renames.get(k, k) for k in keys]
+        clash = sorted({str(t) for t in targets if targets.count(t) > 1})
+        if clash:
+            raise InvalidValue(f"{where}: keys differ only in case and clash: {', '.join(clash)}")
+        return renames
+
+    def apply(self, row: Any, where: str) -> Any:
+        if type(row) is not dict and not isinstance(row, Mapping):
+            return row
+        keys = tuple(row)
+        renames = self._cache.get(keys)
+        if renames is None:
+            renames = self._cache[keys] = self._plan(keys, where)
+        if not renames:
+            return row
+        return {renames.get(k, k): v for k, v in row.items()}
 
 
 def _read_row(
@@ -252,7 +349,7 @@ def _read_row(
     fixed_parent: str | None,
     ids: set[str],
 ) -> tuple[str, str, dict[str, Any]]:
-    if not isinstance(row, Mapping):
+    if type(row) is not dict and not isinstance(row, Mapping):
         raise InvalidValue(f"{where}: expected a dict of column -> value, got {type(row).__name__}")
     if fixed_parent is None:
         if parent_id_key not in row:

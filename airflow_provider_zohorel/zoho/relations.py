@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from airflow_provider_zohorel.zoho.values import InvalidValue, to_json_value
+from airflow_provider_zohorel.zoho.values import MAX_TEXT, InvalidValue, to_json_value
 
 MODULES = ("Leads", "Contacts", "Accounts", "Deals", "Campaigns", "Products", "Price_Books", "Notes",
            "Appointments", "Services")  # fmt: skip
@@ -36,6 +36,15 @@ class RelationSpec:
     def label(self) -> str:
         return f"{self.parent} -> {self.related}"
 
+    def canonical_field(self, name: str) -> str:
+        """``member_status`` / ``LIST_PRICE`` (Postgres and Snowflake fold unquoted names) -> Zoho's name."""
+        if name in self.fields:
+            return name
+        for known in self.fields:
+            if known.lower() == name.lower():
+                return known
+        return name
+
     def check_fields(self, item: dict[str, Any], where: str) -> dict[str, Any]:
         """Validate and convert an item's relation fields (everything but the ids)."""
         out: dict[str, Any] = {}
@@ -47,16 +56,19 @@ class RelationSpec:
                     f"{where}: field {name!r} is not a field of the {self.label} relation "
                     f"(allowed: {allowed})"
                 )
-            out[name] = _convert(kind, value, f"{where}: field {name!r}")
+            out[name] = _convert(kind, value, where, name)
         missing = [name for name in sorted(self.mandatory) if out.get(name) is None]
         if missing:
             raise InvalidValue(f"{where}: the {self.label} relation requires {', '.join(missing)}")
         return out
 
 
-def _convert(kind: str, value: Any, where: str) -> Any:
+def _convert(kind: str, value: Any, row: str, name: str) -> Any:
     if value is None:
         return None
+    if kind == TEXT and type(value) is str and len(value) <= MAX_TEXT:
+        return value  # the common case, without building an error location
+    where = f"{row}: field {name!r}"
     if kind == TEXT:
         if not isinstance(value, str):
             raise InvalidValue(f"{where} must be text, got {type(value).__name__} {value!r}")

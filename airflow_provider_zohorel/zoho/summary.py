@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,13 +29,16 @@ class RunSummary:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def record(
-        self, parent_id: str, results: Sequence[ItemResult], rows: Sequence[str], *, resumed: int = 0
+        self, parent_id: str, results: Sequence[ItemResult], row_of: Callable[[int], str], *, resumed: int = 0
     ) -> list[dict[str, Any]]:
-        """Count one batch; returns its failed items (all of them, uncapped) for a failure table."""
+        """Count one batch; returns its failed items (all of them, uncapped) for a failure table.
+
+        ``row_of(position)`` names the input row of the batch's item at ``position``.
+        """
         self.batches += 1
         self.resumed += resumed
         failures = []
-        for result, row in zip(results, rows, strict=True):
+        for position, result in enumerate(results):
             self.total += 1
             self.by_code[result.code] += 1
             if result.succeeded:
@@ -51,7 +54,7 @@ class RunSummary:
                 "id": result.related_id,
                 "code": result.code,
                 "message": result.message,
-                "row": row,
+                "row": row_of(position),
             }
             failures.append(item)
             if len(self.failed_items) < self.failed_items_cap:

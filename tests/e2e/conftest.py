@@ -48,9 +48,13 @@ def zoho_connection(base_url: str, api_version: str = "v8", **extra: Any) -> str
 
 
 @pytest.fixture
-def zoho(zoho_emulator_demo: ZohoEmulator, monkeypatch: pytest.MonkeyPatch) -> ZohoEmulator:
-    """The emulator with the demo seed, and ``zoho_crm_default`` pointing at it."""
+def zoho(zoho_emulator_demo: ZohoEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ZohoEmulator:
+    """The emulator with the demo seed, and ``zoho_crm_default`` pointing at it.
+
+    The emulator forgets its tokens on reset, so each test gets its own token cache too.
+    """
     monkeypatch.setenv("AIRFLOW_CONN_ZOHO_CRM_DEFAULT", zoho_connection(zoho_emulator_demo.base_url))
+    monkeypatch.setenv("ZOHOREL_TOKEN_CACHE_DIR", str(tmp_path / "token-cache"))
     return zoho_emulator_demo
 
 
@@ -73,7 +77,7 @@ def pg_warehouse(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
         conn.execute(f"CREATE SCHEMA {schema}")
     monkeypatch.setenv(
         "AIRFLOW_CONN_WAREHOUSE_PG",
-        f"postgresql://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}",
+        "postgresql://postgres@127.0.0.1:5432/test",
     )
     try:
         yield "warehouse_pg", schema

@@ -71,7 +71,7 @@ def test_duplicates_are_dropped_last_one_wins_and_counted():
         {"id": "200000000000000002", "Member_Status": "Active"},
         {"id": "200000000000000001", "Member_Status": "Active"},
     ]
-    assert first.rows == ["row 1", "row 2"]
+    assert [first.row(0), first.row(1)] == ["row 1", "row 2"]
 
 
 def test_spilled_plan_equals_in_memory_plan():
@@ -155,3 +155,21 @@ def test_mandatory_list_price_for_price_books():
         build_plan([{"record_id": "1", "id": "2"}], spec=PRICE_BOOK)
     plan = build_plan([{"record_id": "1", "id": "2", "list_price": 50.56}], spec=PRICE_BOOK)
     assert next(plan.batches()).items == [{"id": "2", "list_price": 50.56}]
+
+
+def test_keys_match_case_insensitively_like_sql_engines_fold_them():
+    postgres = [{"record_id": "1", "id": "2", "member_status": "Active"}]
+    snowflake = [{"RECORD_ID": "1", "ID": "3", "MEMBER_STATUS": "Sent"}]
+    assert next(build_plan(postgres, spec=CAMPAIGN_LEADS).batches()).items == [
+        {"id": "2", "Member_Status": "Active"}
+    ]
+    assert next(build_plan(snowflake, spec=CAMPAIGN_LEADS).batches()).items == [
+        {"id": "3", "Member_Status": "Sent"}
+    ]
+
+
+def test_keys_that_clash_after_case_folding_are_refused():
+    with pytest.raises(InvalidInput, match="differ only in case and clash: Member_Status"):
+        build_plan(
+            [{"record_id": "1", "id": "2", "member_status": "a", "MEMBER_STATUS": "b"}], spec=CAMPAIGN_LEADS
+        )
