@@ -48,6 +48,18 @@ def zoho_connection(base_url: str, api_version: str = "v8", **extra: Any) -> str
 
 
 @pytest.fixture
+def pg_uri() -> str:
+    """The Postgres database the warehouse tests use (trust auth on this machine)."""
+    return PG_URI
+
+
+@pytest.fixture
+def make_zoho_connection() -> Callable[..., str]:
+    """``make_zoho_connection(base_url, api_version="v8", **extra)`` -> AIRFLOW_CONN_* JSON."""
+    return zoho_connection
+
+
+@pytest.fixture
 def zoho(zoho_emulator_demo: ZohoEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ZohoEmulator:
     """The emulator with the demo seed, and ``zoho_crm_default`` pointing at it.
 

@@ -161,10 +161,8 @@ def test_invalid_input_fails_before_any_call_and_names_the_rows(zoho, run_dag):
     assert zoho.admin.counters()["crm_requests"] == 0
 
 
-def test_v2_status_regime_gives_the_same_accounting(zoho, run_dag, monkeypatch):
-    from conftest import zoho_connection
-
-    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_CRM_DEFAULT", zoho_connection(zoho.base_url, api_version="v2"))
+def test_v2_status_regime_gives_the_same_accounting(zoho, run_dag, monkeypatch, make_zoho_connection):
+    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_CRM_DEFAULT", make_zoho_connection(zoho.base_url, api_version="v2"))
     result = run_dag("e2e_tolerant", conf=conf(_with_bad_rows()))
     assert result.summary()["by_code"] == {"INVALID_DATA": 2, "SUCCESS": 28}
     statuses = zoho.admin.counters()["requests"]

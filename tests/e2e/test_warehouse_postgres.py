@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from conftest import PG_URI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 STATUSES = ("Planning", "Active", "Sent", "Opened")
 
 
-def load_members(schema: str, rows: list[tuple[str, str, str]]) -> None:
-    with psycopg.connect(PG_URI) as conn:
+def load_members(pg_uri: str, schema: str, rows: list[tuple[str, str, str]]) -> None:
+    with psycopg.connect(pg_uri) as conn:
         conn.execute(
             f"CREATE TABLE {schema}.campaign_members "
             "(campaign_id VARCHAR(19), lead_id VARCHAR(19), member_status TEXT)"
@@ -35,12 +34,12 @@ def sql_conf(schema: str, conn_id: str, **extra):
     }
 
 
-def test_100k_rows_stream_from_postgres_and_land_exactly(zoho, pg_warehouse, run_dag):
+def test_100k_rows_stream_from_postgres_and_land_exactly(zoho, pg_warehouse, pg_uri, run_dag):
     conn_id, schema = pg_warehouse
     campaigns = zoho.admin.add_records("Campaigns", count=1000)
     leads = zoho.admin.add_records("Leads", count=100)
     rows = [(c, lead, STATUSES[(i + j) % 4]) for i, c in enumerate(campaigns) for j, lead in enumerate(leads)]
-    load_members(schema, rows)
+    load_members(pg_uri, schema, rows)
     zoho.admin.reset_counters()
 
     result = run_dag("e2e_sql", conf=sql_conf(schema, conn_id))
@@ -60,12 +59,12 @@ def test_100k_rows_stream_from_postgres_and_land_exactly(zoho, pg_warehouse, run
     assert held == set(rows)
 
 
-def test_failed_items_are_written_to_a_postgres_table(zoho, pg_warehouse, run_dag):
+def test_failed_items_are_written_to_a_postgres_table(zoho, pg_warehouse, pg_uri, run_dag):
     conn_id, schema = pg_warehouse
     campaign = "3652397000000327001"
     leads = ["3652397000001829002", *(f"36523970000018290{n:02d}" for n in range(3, 51))]
     unknown = [f"36523970000099990{n:02d}" for n in range(12)]
-    load_members(schema, [(campaign, lead, "Active") for lead in leads + unknown])
+    load_members(pg_uri, schema, [(campaign, lead, "Active") for lead in leads + unknown])
 
     result = run_dag(
         "e2e_sql", conf=sql_conf(schema, conn_id, failed_items_table=f"{schema}.zoho_failed_items")
@@ -75,7 +74,7 @@ def test_failed_items_are_written_to_a_postgres_table(zoho, pg_warehouse, run_da
     summary = result.summary()
     assert summary["by_code"] == {"INVALID_DATA": 12, "SUCCESS": 49}
     assert summary["resumed_items"] == 49  # the retry re-sent only the 12 failures
-    with psycopg.connect(PG_URI) as conn:
+    with psycopg.connect(pg_uri) as conn:
         rows = conn.execute(
             f"SELECT try_number, record_id, related_id, code, run_id, task_id FROM {schema}.zoho_failed_items"
         ).fetchall()
