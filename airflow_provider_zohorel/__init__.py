@@ -85,6 +85,16 @@ def get_provider_info() -> dict[str, Any]:
                         "response; required for Vertical Solutions (https://<org>.zohoplatform.com).",
                         "schema": {"type": ["string", "null"], "format": "url"},
                     },
+                    "token_cache": {
+                        "label": "Token Cache",
+                        "description": "Where access tokens are shared: file (all task processes of "
+                        "this OS user on the machine, the default) or memory (this process only).",
+                        "schema": {
+                            "type": ["string", "null"],
+                            "enum": ["file", "memory", None],
+                            "default": "file",
+                        },
+                    },
                     "api_version": {
                         "label": "API Version",
                         "description": "CRM REST API version: v2, v2.1, v3 ... v8.",

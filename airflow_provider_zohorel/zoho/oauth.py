@@ -50,19 +50,26 @@ class AccessToken:
     value: str = field(repr=False)
     api_domain: str
     expires_at: pendulum.DateTime
+    lifetime: float = DEFAULT_TTL  # seconds it was issued for; bounds how early it is renewed
 
     def seconds_left(self, now: pendulum.DateTime | None = None) -> float:
         return (self.expires_at - (now or pendulum.now("UTC"))).total_seconds()
 
     def to_json(self) -> dict[str, Any]:
-        return {"value": self.value, "api_domain": self.api_domain, "expires_at": self.expires_at.isoformat()}
+        return {
+            "value": self.value,
+            "api_domain": self.api_domain,
+            "expires_at": self.expires_at.isoformat(),
+            "lifetime": self.lifetime,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AccessToken:
         expires = pendulum.parse(str(data["expires_at"]))
         if not isinstance(expires, pendulum.DateTime):
             raise ValueError("expires_at is not a date-time")
-        return cls(value=str(data["value"]), api_domain=str(data["api_domain"]), expires_at=expires)
+        lifetime = float(data.get("lifetime", DEFAULT_TTL))
+        return cls(str(data["value"]), str(data["api_domain"]), expires, lifetime)
 
 
 def _ttl_seconds(body: dict[str, Any]) -> float:
@@ -168,6 +175,7 @@ class TokenMinter:
         return body
 
     def _token_from(self, body: dict[str, Any]) -> AccessToken:
+        ttl = _ttl_seconds(body)
         domain = self.credentials.api_domain or body.get("api_domain")
         if not domain:
             raise ZohoAuthError(
@@ -177,7 +185,8 @@ class TokenMinter:
         return AccessToken(
             value=str(body["access_token"]),
             api_domain=check_base_url(str(domain), "api_domain"),
-            expires_at=pendulum.now("UTC").add(seconds=_ttl_seconds(body)),
+            expires_at=pendulum.now("UTC").add(seconds=ttl),
+            lifetime=ttl,
         )
 
 

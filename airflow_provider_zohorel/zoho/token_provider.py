@@ -36,7 +36,8 @@ class TokenProvider:
         self._lock = threading.Lock()
 
     def _fresh(self, token: AccessToken | None) -> bool:
-        return token is not None and token.seconds_left() > self.refresh_margin
+        # Renew ahead of expiry, but never so early that a short-lived token is renewed on every use.
+        return token is not None and token.seconds_left() > min(self.refresh_margin, token.lifetime / 2)
 
     def _adopt(self, token: AccessToken) -> AccessToken:
         if self._current is None or self._current.value != token.value:

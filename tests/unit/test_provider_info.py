@@ -39,6 +39,7 @@ def test_names_match_the_public_contract():
         "accounts_url",
         "api_domain",
         "api_version",
+        "token_cache",
     }
     assert conn["conn-fields"]["refresh_token"]["schema"]["format"] == "password"
     assert conn["ui-field-behaviour"]["hidden-fields"] == ["host", "port", "schema"]

@@ -31,7 +31,7 @@ class FakeMinter:
             self.mints += 1
             n = self.mints
         return AccessToken(
-            f"1000.token-{n}", "https://www.zohoapis.com", pendulum.now("UTC").add(seconds=self.ttl)
+            f"1000.token-{n}", "https://www.zohoapis.com", pendulum.now("UTC").add(seconds=self.ttl), self.ttl
         )
 
 
@@ -71,11 +71,21 @@ def test_refresh_replaces_a_stale_token_only_once():
 
 
 def test_tokens_close_to_expiry_are_renewed_ahead_of_time():
-    minter = FakeMinter(ttl=120)  # less than the 300 s margin
+    cache = MemoryTokenCache()
+    minter = FakeMinter()
+    provider = TokenProvider(minter, cache)
+    old = AccessToken("1000.old", "https://www.zohoapis.com", pendulum.now("UTC").add(seconds=120))
+    cache.store(CREDS.cache_key, old)  # an hour-long token with 2 minutes left: inside the 5-minute margin
+    assert provider.get().value == "1000.token-1"
+    assert minter.mints == 1
+
+
+def test_short_lived_tokens_are_not_renewed_on_every_use():
+    minter = FakeMinter(ttl=120)  # a lifetime shorter than the 300 s margin
     provider = TokenProvider(minter, MemoryTokenCache())
     provider.get()
     provider.get()
-    assert minter.mints == 2
+    assert minter.mints == 1
 
 
 def test_every_adopted_token_is_reported_once_for_masking():
