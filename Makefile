@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: venv demo test lint typecheck unit bench lock emulator clean
+.PHONY: venv demo test test-pythons lint typecheck unit bench lock emulator clean
 
 venv:
 	@scripts/bootstrap.sh
@@ -14,6 +14,10 @@ demo: venv
 ## Everything CI runs: lint, types, and the whole test suite (unit, emulator, Postgres, real Airflow).
 test: venv lint typecheck
 	$(VENV)/pytest $(PYTEST_ARGS)
+
+## The other declared Pythons (3.10, 3.12, 3.13): unit, emulator and dag.test() suites.
+test-pythons:
+	@scripts/test_pythons.sh
 
 lint: venv
 	$(VENV)/ruff check .
@@ -36,4 +40,4 @@ lock:
 	scripts/lock.sh
 
 clean:
-	rm -rf .venv .airflow-demo .tmp bench/out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-py* .airflow-demo .tmp bench/out .pytest_cache .mypy_cache .ruff_cache

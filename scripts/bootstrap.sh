@@ -4,17 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+VENV=${VENV:-.venv}
 pyver=$("$PY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
 constraints="constraints/py${pyver}.txt"
 if [ ! -f "$constraints" ]; then
   echo "bootstrap: no pinned dependency set for Python ${pyver} (${constraints}); run scripts/lock.sh" >&2
   exit 1
 fi
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
-stamp=.venv/.zohorel-installed
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+stamp=$VENV/.zohorel-installed
 want=$(cat pyproject.toml "$constraints" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "bootstrap: installing airflow-provider-zohorel[dev] with ${constraints} into .venv"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -c "$constraints" -e '.[dev]'
+  echo "bootstrap: installing airflow-provider-zohorel[dev] with ${constraints} into $VENV"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c "$constraints" -e '.[dev]'
   echo "$want" > "$stamp"
 fi
