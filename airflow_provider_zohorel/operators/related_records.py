@@ -302,6 +302,7 @@ class UpdateRelatedRecordsOperator(BaseOperator):
                 table.flush()
                 summary.extra["failed_items_table"] = {"table": table.table, "rows_written": table.written}
         summary.extra["resumed_batches"] = report.batches_resumed
+        summary.extra["seconds"] = round(report.elapsed, 3)  # time spent relating, after planning
         if report.batches_not_sent:
             summary.extra["batches_not_sent"] = report.batches_not_sent
         return report
