@@ -73,3 +73,19 @@ with DAG("e2e_sql", schedule=None, start_date=START, render_template_as_native_o
         retries=1,
         retry_delay=pendulum.duration(seconds=0),
     )
+
+with DAG(
+    "e2e_sql_file",
+    schedule=None,
+    start_date=START,
+    template_searchpath=[str(__import__("pathlib").Path(__file__).parent / "sql")],
+    params={"campaign": "3652397000000327001", "skip_lead": "3652397000001829003"},
+    tags=["e2e"],
+):
+    UpdateRelatedRecordsOperator(
+        task_id="relate",
+        module="Campaigns",
+        related_list="Leads",
+        sql="campaign_members.sql",
+        sql_conn_id="warehouse",
+    )

@@ -167,3 +167,17 @@ def test_v2_status_regime_gives_the_same_accounting(zoho, run_dag, monkeypatch, 
     assert result.summary()["by_code"] == {"INVALID_DATA": 2, "SUCCESS": 28}
     statuses = zoho.admin.counters()["requests"]
     assert any("202" in str(v) for v in statuses.values())
+
+
+def test_sql_from_a_templated_sql_file(zoho, warehouse, run_dag, tmp_path):
+    import json
+    import os
+    import sqlite3
+
+    path = json.loads(os.environ["AIRFLOW_CONN_WAREHOUSE"])["host"]
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE e2e_members (lead_id TEXT, status TEXT)")
+        db.executemany("INSERT INTO e2e_members VALUES (?, 'Opened')", [(lead,) for lead in LEADS[:10]])
+    result = run_dag("e2e_sql_file")
+    assert result.task_state() == "success"
+    assert held(zoho, CAMPAIGNS[0]) == {lead: "Opened" for lead in LEADS[:10] if lead != LEADS[1]}
