@@ -57,3 +57,11 @@ def test_importing_the_core_loads_no_airflow_module():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_test_module_names_are_unique_across_the_suite():
+    """pytest imports test files by basename (prepend mode): two test_x.py in different folders
+    break collection of the whole suite, and helper modules are imported by their bare name."""
+    tests = Path(__file__).resolve().parents[1]
+    names = [p.name for p in tests.rglob("*.py") if p.name not in ("conftest.py", "__init__.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
