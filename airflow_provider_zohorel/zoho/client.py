@@ -23,6 +23,7 @@ from airflow_provider_zohorel import __version__
 from airflow_provider_zohorel.zoho.credentials import ZohoCredentials
 from airflow_provider_zohorel.zoho.errors import (
     CONFIGURATION_CODES,
+    MAX_CODE,
     TOKEN_CODES,
     ZohoAuthError,
     ZohoConfigurationError,
@@ -61,7 +62,7 @@ class ApiResponse:
         """Zoho's top-level ``code`` when the body is an error envelope, else ``None``."""
         if isinstance(self.body, dict) and self.body.get("status") == "error":
             code = self.body.get("code")
-            return str(code) if code is not None else None
+            return quote_body(str(code), MAX_CODE) if code is not None else None
         return None
 
 

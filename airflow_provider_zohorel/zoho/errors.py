@@ -59,8 +59,11 @@ RESOLUTIONS: dict[str, str] = {
     "api_domain in the connection.",
 }
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+# C0 and C1 controls (NEL \x85 and the 8-bit CSI \x9b included) and the Unicode line separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 MAX_QUOTE = 300
+#: Zoho codes are short upper-case words; anything else in a code position is quoted this short.
+MAX_CODE = 64
 
 
 def quote_body(value: Any, limit: int = MAX_QUOTE) -> str:
@@ -89,7 +92,7 @@ class ZohoError(Exception):
         http_status: int | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
-        self.code = code
+        self.code = quote_body(code, MAX_CODE)
         self.zoho_message = quote_body(message)
         self.http_status = http_status
         self.details = details or {}

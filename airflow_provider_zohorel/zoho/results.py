@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_zohorel.zoho.errors import quote_body
+from airflow_provider_zohorel.zoho.errors import MAX_CODE, quote_body
 
 SUCCESS = "SUCCESS"
 ADDED, UPDATED = "added", "updated"
@@ -86,7 +86,7 @@ def _one(related_id: str, entry: Any, http_status: int) -> ItemResult:
         return ItemResult.failure(
             related_id, "UNEXPECTED_RESPONSE", f"item result {quote_body(entry)}", http_status
         )
-    code = str(entry.get("code") or "UNKNOWN")
+    code = quote_body(str(entry.get("code") or "UNKNOWN"), MAX_CODE)
     message = quote_body(entry.get("message") or "")
     raw_details = entry.get("details")
     details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
