@@ -1,0 +1,141 @@
+"""A worker killed with SIGKILL mid-run, then the task run again in the same DAG run.
+
+A real task process (``airflow tasks test <dag> <task> <run_id>``, which runs the task in an
+existing DAG run with the real task runner, execution API and ``task_state_store``) relates 2,400
+items in 24 batches against an emulator with latency. Once the emulator has related some batches
+the process group is killed, as the OOM killer or a lost node would; then the task runs again in
+the same DAG run. The final state is complete, nothing is related twice, and the batches the
+killed try had recorded as finished are not sent again.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pendulum
+import pytest
+from accounting import assert_accounted, held_relations
+from rel_support import keep_output, memberships, seed_world
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.slow]  # two task processes: ~20-40 s
+
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+DAG_ID, TASK_ID = "rel_kill", "relate"
+
+
+def create_run(run_id: str, conf: dict) -> None:
+    """A manual DAG run, as the UI's Trigger creates it (the DAG serialized from its bundle first)."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+    from airflow.models.serialized_dag import SerializedDagModel
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState
+    from airflow.utils.types import DagRunTriggeredByType, DagRunType
+
+    manager = DagBundlesManager()
+    manager.sync_bundles_to_db()
+    bundle = manager.get_bundle("tests")
+    bundle.initialize()
+    bag = BundleDagBag(dag_folder=bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
+    sync_bag_to_db(bag, bundle.name, bundle.version)
+    dag = SerializedDagModel.get_dag(DAG_ID)
+    now = pendulum.now("UTC")
+    with create_session() as session:
+        dag.create_dagrun(
+            run_id=run_id,
+            logical_date=now,
+            data_interval=(now, now),
+            run_after=now,
+            conf=conf,
+            run_type=DagRunType.MANUAL,
+            triggered_by=DagRunTriggeredByType.TEST,
+            state=DagRunState.RUNNING,
+            session=session,
+        )
+
+
+def start_task(run_id: str, log: Path) -> subprocess.Popen:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [AIRFLOW, "tasks", "test", DAG_ID, TASK_ID, run_id],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the kill takes everything it started
+        )
+
+
+def task_state_rows(run_id: str) -> dict[str, str]:
+    from airflow.models.task_state_store import TaskStateStoreModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.query(TaskStateStoreModel).filter_by(dag_id=DAG_ID, run_id=run_id, task_id=TASK_ID)
+        return {row.key: row.value for row in rows}
+
+
+def task_outcome(run_id: str) -> tuple[str, dict]:
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        ti = session.query(TaskInstance).filter_by(dag_id=DAG_ID, run_id=run_id, task_id=TASK_ID).one()
+        xcom = (
+            session.query(XComModel)
+            .filter_by(dag_id=DAG_ID, run_id=run_id, task_id=TASK_ID, key="return_value")
+            .one_or_none()
+        )
+        return str(ti.state), (xcom.value if xcom is not None else None)
+
+
+def test_a_killed_worker_loses_nothing_and_the_rerun_resumes(zoho, airflow_db, tmp_path):
+    world = seed_world(zoho.admin, campaigns=24, leads=100)
+    records = memberships(world.campaigns, world.leads, status="Sent")
+    zoho.admin.patch_config(latency_ms=120)
+    run_id = f"kill_{os.getpid()}_{time.monotonic_ns()}"
+    create_run(run_id, {"module": "Campaigns", "related_list": "Leads", "records": records})
+
+    first = start_task(run_id, tmp_path / "first.log")
+    deadline = time.monotonic() + 120
+    try:
+        while zoho.admin.counters()["relations_added"] < 6 * 100:  # six batches related
+            assert first.poll() is None, "the task ended before it could be killed"
+            assert time.monotonic() < deadline, "the task related nothing in time"
+            time.sleep(0.01)  # polling the emulator, with a deadline
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    keep_output(f"reliability-kill-{run_id}-first", (tmp_path / "first.log").read_text(errors="replace"))
+    # Calls the dead worker had in flight still complete on Zoho's side: wait until none is left.
+    while zoho.admin.counters()["in_flight"]:
+        assert time.monotonic() < deadline, "calls of the killed worker never completed"
+        time.sleep(0.01)
+
+    after_kill = held_relations(zoho.admin, "Campaigns-Leads", "Campaigns")
+    recorded = {k: v for k, v in task_state_rows(run_id).items() if k != "zohorel/tried"}
+    killed_counters = zoho.admin.counters()
+    assert 600 <= len(after_kill) < 2400, "killed before or after the interesting part"
+    assert recorded, "the killed try recorded no finished batch in task_state_store"
+
+    second = start_task(run_id, tmp_path / "second.log")
+    assert second.wait(timeout=180) == 0, (tmp_path / "second.log").read_text(errors="replace")[-3000:]
+    keep_output(f"reliability-kill-{run_id}-second", (tmp_path / "second.log").read_text(errors="replace"))
+
+    state, summary = task_outcome(run_id)
+    assert state == "success"
+    assert_accounted(records, summary, zoho.admin, scenario="worker killed, task re-run")
+    counters = zoho.admin.counters()
+    # Resumed: every batch the killed try had recorded is skipped, and only those.
+    assert summary["resumed_batches"] == len(recorded)
+    assert summary["resumed_items"] == 100 * len(recorded)
+    resent = counters["crm_requests"] - killed_counters["crm_requests"]
+    assert resent == 24 - len(recorded)
+    # No duplicates: each relation was added exactly once over both tries; what the killed try had
+    # related without recording it (calls in flight at the kill) was updated, not added again.
+    assert counters["relations_added"] == 2400
+    assert counters["relations_updated"] == len(after_kill) - 100 * len(recorded)
