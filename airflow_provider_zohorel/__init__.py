@@ -88,12 +88,9 @@ def get_provider_info() -> dict[str, Any]:
                     "token_cache": {
                         "label": "Token Cache",
                         "description": "Where access tokens are shared: file (all task processes of "
-                        "this OS user on the machine, the default) or memory (this process only).",
-                        "schema": {
-                            "type": ["string", "null"],
-                            "enum": ["file", "memory", None],
-                            "default": "file",
-                        },
+                        "this OS user on the machine, the default), memory (this process only), or a "
+                        "redis:// URL (every worker of the deployment; needs the [redis] extra).",
+                        "schema": {"type": ["string", "null"], "default": "file"},
                     },
                     "api_version": {
                         "label": "API Version",

@@ -39,7 +39,7 @@ class ZohoCRMHook(BaseHook):
 
     :param zoho_conn_id: a connection of type ``zoho_crm``: login = client id, password = client
         secret, extras ``refresh_token`` (required), ``region`` or ``accounts_url``, ``api_domain``,
-        ``api_version``, ``token_cache`` (``file``, the default, or ``memory``).
+        ``api_version``, ``token_cache`` (``file``, the default, ``memory`` or a ``redis://`` URL).
     :param max_concurrency: most calls in flight at once; keep it at or below your edition's cap.
     :param retry: retry budget per call (attempts, backoff, deadline).
     :param token_cache: where access tokens are shared; overrides the connection's ``token_cache``.
@@ -111,13 +111,19 @@ class ZohoCRMHook(BaseHook):
     def _choose_token_cache(self) -> TokenCache:
         if self._token_cache is not None:
             return self._token_cache
-        choice = str(self._extras.get("token_cache") or "file").lower()
+        setting = str(self._extras.get("token_cache") or "file").strip()
+        choice = setting.lower()
         if choice == "memory":
             return PROCESS_CACHE
+        if choice.startswith(("redis://", "rediss://", "unix://")):
+            mask_secret(setting)  # the URL may carry a Redis password
+            from airflow_provider_zohorel.zoho.token_cache_redis import RedisTokenCache
+
+            return RedisTokenCache.from_url(setting)
         if choice != "file":
             raise ConnectionConfigError(
-                f"Connection {self.zoho_conn_id!r}: extra 'token_cache' is {choice!r}; "
-                "expected file or memory."
+                f"Connection {self.zoho_conn_id!r}: extra 'token_cache' must be file, memory or a "
+                "redis:// URL."
             )
         try:
             return FileTokenCache()
