@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: venv demo test test-pythons lint typecheck unit bench lock emulator clean
+.PHONY: venv demo test test-pythons test-airflow-floor lint typecheck unit bench lock emulator clean
 
 venv:
 	@scripts/bootstrap.sh
@@ -18,6 +18,10 @@ test: venv lint typecheck
 ## The other declared Pythons (3.10, 3.12, 3.13): unit, emulator and dag.test() suites.
 test-pythons:
 	@scripts/test_pythons.sh
+
+## The oldest declared Airflow (3.0.6): unit, emulator and dag.test() suites.
+test-airflow-floor:
+	@scripts/test_airflow_floor.sh
 
 lint: venv
 	$(VENV)/ruff check .
@@ -40,4 +44,4 @@ lock:
 	scripts/lock.sh
 
 clean:
-	rm -rf .venv .venv-py* .airflow-demo .tmp bench/out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-* .airflow-demo .tmp bench/out .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,7 @@ from airflow import __version__ as AIRFLOW_VERSION
 from packaging.version import Version
 
 _BASE = Version(Version(AIRFLOW_VERSION).base_version)
+AIRFLOW_V_3_1_PLUS = Version("3.1.0") <= _BASE
 AIRFLOW_V_3_3_PLUS = Version("3.3.0") <= _BASE
 
 
@@ -24,6 +25,11 @@ def mask_secret(secret: Any, name: str | None = None) -> None:
 
 
 try:
+    from airflow.sdk import BaseHook
+except ImportError:  # Airflow 3.0: the Task SDK gained BaseHook in 3.1
+    from airflow.hooks.base import BaseHook  # type: ignore[attr-defined,no-redef,unused-ignore]  # noqa: TID251
+
+try:
     from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 except ImportError:  # Airflow 3.0 keeps them in airflow.exceptions only
     from airflow.exceptions import (  # type: ignore[attr-defined,no-redef,unused-ignore]
@@ -33,9 +39,11 @@ except ImportError:  # Airflow 3.0 keeps them in airflow.exceptions only
     )
 
 __all__ = [
+    "AIRFLOW_V_3_1_PLUS",
     "AIRFLOW_V_3_3_PLUS",
     "AirflowException",
     "AirflowFailException",
     "AirflowSkipException",
+    "BaseHook",
     "mask_secret",
 ]

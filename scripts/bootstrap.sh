@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 pyver=$("$PY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
-constraints="constraints/py${pyver}.txt"
+constraints=${CONSTRAINTS:-constraints/py${pyver}.txt}
 if [ ! -f "$constraints" ]; then
   echo "bootstrap: no pinned dependency set for Python ${pyver} (${constraints}); run scripts/lock.sh" >&2
   exit 1

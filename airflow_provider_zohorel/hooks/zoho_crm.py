@@ -11,9 +11,7 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
-from airflow.sdk import BaseHook
-
-from airflow_provider_zohorel._compat import mask_secret
+from airflow_provider_zohorel._compat import BaseHook, mask_secret
 from airflow_provider_zohorel.zoho.client import ClientSettings, ZohoClient
 from airflow_provider_zohorel.zoho.credentials import ZohoCredentials
 from airflow_provider_zohorel.zoho.errors import ConnectionConfigError, ZohoError

@@ -12,8 +12,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from airflow.sdk import BaseHook
-
+from airflow_provider_zohorel._compat import BaseHook
 from airflow_provider_zohorel.zoho.values import InvalidValue
 
 DEFAULT_FETCH_SIZE = 10_000

@@ -11,9 +11,14 @@ import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from airflow.sdk import BaseHook, BaseOperator
+from airflow.sdk import BaseOperator
 
-from airflow_provider_zohorel._compat import AirflowException, AirflowFailException, AirflowSkipException
+from airflow_provider_zohorel._compat import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSkipException,
+    BaseHook,
+)
 from airflow_provider_zohorel.hooks.zoho_crm import DEFAULT_MAX_CONCURRENCY, ZohoCRMHook
 from airflow_provider_zohorel.operators.failed_items import FailedItemsTable, check_table_name
 from airflow_provider_zohorel.operators.inputs import DEFAULT_FETCH_SIZE, records_rows, sql_rows

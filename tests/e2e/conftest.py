@@ -23,6 +23,21 @@ FOLDERS = {"tests": TESTS / "dags", "examples": TESTS.parent / "dags_examples"}
 PG_URI = "postgresql://postgres@127.0.0.1:5432/test"
 
 
+def dag_bag(folder: Path) -> Any:
+    """A DagBag of ``folder`` (the class moved to airflow.dag_processing in 3.1)."""
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow 3.0
+        from airflow.models.dagbag import DagBag
+    return DagBag(dag_folder=str(folder))
+
+
+@pytest.fixture
+def load_dag_bag() -> Callable[[Path], Any]:
+    """``load_dag_bag(folder)`` -> DagBag, on any Airflow 3 version."""
+    return dag_bag
+
+
 @pytest.fixture(scope="session")
 def airflow_db() -> None:
     """A fresh metadata database for the session (SQLite in the test AIRFLOW_HOME)."""
@@ -114,11 +129,10 @@ class DagResult:
 
 
 def _run(dag_id: str, conf: dict[str, Any] | None = None, bundle: str = "tests") -> DagResult:
-    from airflow.dag_processing.dagbag import DagBag
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
-    dag = DagBag(dag_folder=str(FOLDERS[bundle])).get_dag(dag_id)
+    dag = dag_bag(FOLDERS[bundle]).get_dag(dag_id)
     assert dag is not None, f"DAG {dag_id} not found in {FOLDERS[bundle]}"
     run = dag.test(run_conf=conf or {})
     result = DagResult(state=str(run.state))

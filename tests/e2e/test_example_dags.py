@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from airflow_provider_zohorel._compat import AIRFLOW_V_3_1_PLUS
+
 pytestmark = pytest.mark.e2e
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "dags_examples"
@@ -18,10 +20,8 @@ EXPECTED_DAGS = {
 }
 
 
-def test_every_example_parses_without_errors():
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(EXAMPLES))
+def test_every_example_parses_without_errors(load_dag_bag):
+    bag = load_dag_bag(EXAMPLES)
     assert bag.import_errors == {}
     assert set(bag.dag_ids) == EXPECTED_DAGS
 
@@ -38,6 +38,11 @@ def test_example_1_campaign_members_from_xcom(zoho, run_dag):
     assert statuses["3652397000001829002"] == "Planning"
 
 
+@pytest.mark.skipif(
+    not AIRFLOW_V_3_1_PLUS,
+    reason="dag.test() on Airflow 3.0 does not register the DAG's Assets, so the load task's outlet "
+    "is 'inactive'; a deployment's dag-processor registers them",
+)
 def test_example_2_deal_products_from_the_warehouse(zoho, warehouse, run_dag):
     result = run_dag("zoho_deal_products", bundle="examples")
     assert result.state == "success"
