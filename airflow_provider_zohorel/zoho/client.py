@@ -15,8 +15,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+import requests.auth
 from requests.adapters import HTTPAdapter
 
 from airflow_provider_zohorel import __version__
@@ -100,9 +102,42 @@ class _Transient(Exception):
         self.code, self.message, self.status, self.retry_after = code, message, status, retry_after
 
 
+class _ZohoAuth(requests.auth.AuthBase):
+    """Zoho's ``Authorization`` header, given as ``auth`` rather than a plain header: requests then
+    skips its ~/.netrc lookup on every call, whose match (a ``default`` line matches every host)
+    would otherwise replace the header with Basic auth."""
+
+    def __init__(self, token: str) -> None:
+        self.header = f"Zoho-oauthtoken {token}"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = self.header
+        return request
+
+
+class _Session(requests.Session):
+    """requests re-reads the proxy and CA-bundle environment (every variable) on each call, a tenth
+    of a call's client CPU; a task's environment does not change, so read it once per host."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._environment: dict[tuple[Any, ...], Any] = {}
+
+    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
+        if proxies:  # explicit per-call proxies: requests' own handling
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc, stream, verify, cert)
+        settings = self._environment.get(key)
+        if settings is None:
+            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            self._environment[key] = settings
+        return {**settings, "proxies": dict(settings["proxies"])}
+
+
 def new_session(max_concurrency: int) -> requests.Session:
     """A session whose pool holds one connection per concurrent call and which keeps no cookies."""
-    session = requests.Session()
+    session = _Session()
     adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(1, max_concurrency), max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
@@ -196,7 +231,6 @@ class ZohoClient:
             return response
 
     def _send(self, method: str, url: str, token: str, json: Any, params: Any) -> ApiResponse:
-        headers = {"Authorization": f"Zoho-oauthtoken {token}"}
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         with self.limiter.slot():
             self.stats.add(calls=1)
@@ -206,7 +240,7 @@ class ZohoClient:
                     url,
                     json=json,
                     params=params,
-                    headers=headers,
+                    auth=_ZohoAuth(token),
                     timeout=timeout,
                     allow_redirects=False,
                 )

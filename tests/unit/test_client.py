@@ -255,3 +255,16 @@ def test_every_call_carries_a_timeout(client, monkeypatch, requests_mock):
 def assert_no_secret(text):
     for secret in (SECRET, REFRESH, *TOKENS):
         assert secret not in text
+
+
+def test_a_netrc_default_entry_never_replaces_the_zoho_token(requests_mock, client, tmp_path, monkeypatch):
+    """requests lets a ~/.netrc match override a plain Authorization header (a `default` line
+    matches every host): Zoho would receive the user's netrc password as Basic auth."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("default login someone password netrc-password\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    requests_mock.post(ACCOUNTS, json=token_body())
+    put = requests_mock.put(URL, json={"data": [item()]})
+    relate(client)
+    assert put.last_request.headers["Authorization"] == f"Zoho-oauthtoken {TOKENS[0]}"
