@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_zohorel.zoho.errors import MAX_CODE, quote_body
+from airflow_provider_zohorel.zoho.errors import MAX_CODE, MAX_QUOTE, quote_body
 
 SUCCESS = "SUCCESS"
 ADDED, UPDATED = "added", "updated"
@@ -86,10 +86,15 @@ def _one(related_id: str, entry: Any, http_status: int) -> ItemResult:
         return ItemResult.failure(
             related_id, "UNEXPECTED_RESPONSE", f"item result {quote_body(entry)}", http_status
         )
-    code = quote_body(str(entry.get("code") or "UNKNOWN"), MAX_CODE)
-    message = quote_body(entry.get("message") or "")
     raw_details = entry.get("details")
     details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
-    if code == SUCCESS:
-        return ItemResult(related_id, code, "success", message, details, http_status, _action(message))
+    message = entry.get("message")
+    if entry.get("code") == SUCCESS:
+        # The common case, once per item: the code is our own constant, and a short printable message
+        # is what quote_body would return anyway (its control characters are all non-printable).
+        if not (type(message) is str and len(message) <= MAX_QUOTE and message.isprintable()):
+            message = quote_body(message or "")
+        return ItemResult(related_id, SUCCESS, "success", message, details, http_status, _action(message))
+    code = quote_body(str(entry.get("code") or "UNKNOWN"), MAX_CODE)
+    message = quote_body(message or "")
     return ItemResult(related_id, code, str(entry.get("status") or "error"), message, details, http_status)
