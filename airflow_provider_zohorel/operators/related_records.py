@@ -26,6 +26,7 @@ from airflow_provider_zohorel.operators.resume import BatchStateStore
 from airflow_provider_zohorel.zoho.errors import (
     ConnectionConfigError,
     ZohoAuthError,
+    ZohoAuthUnavailable,
     ZohoConfigurationError,
     ZohoError,
 )
@@ -326,6 +327,9 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         stopped = report.stopped_by
         if stopped is not None:
             summary.extra["stopped_by"] = describe_stop(stopped)
+        if isinstance(stopped, ZohoAuthUnavailable):
+            self._push(context, summary.to_dict(api_calls=api_calls, outcome=FAIL))
+            raise AirflowException(f"Stopped: {stopped} (a later retry of the task can succeed)")
         if isinstance(stopped, (ZohoConfigurationError, ZohoAuthError)):
             self._push(context, summary.to_dict(api_calls=api_calls, outcome=FAIL))
             raise AirflowFailException(f"Stopped: {stopped} (not retried: fix the configuration)")

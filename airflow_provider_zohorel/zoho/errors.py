@@ -120,6 +120,11 @@ class ZohoAuthError(ZohoError):
     """The accounts server refused to mint a token (wrong client, secret, region, revoked token)."""
 
 
+class ZohoAuthUnavailable(ZohoAuthError):
+    """No token for now: the mint throttle or an unreachable accounts server outlasted the wait.
+    The run stops (every call would wait the same way), but a later retry of the task can work."""
+
+
 class ZohoTransientError(ZohoError):
     """429, 5xx, a timeout or a dropped connection that outlived the retry budget."""
 

@@ -17,7 +17,7 @@ import pendulum
 import requests
 
 from airflow_provider_zohorel.zoho.credentials import ZohoCredentials
-from airflow_provider_zohorel.zoho.errors import ZohoAuthError, quote_body
+from airflow_provider_zohorel.zoho.errors import ZohoAuthError, ZohoAuthUnavailable, quote_body
 from airflow_provider_zohorel.zoho.regions import check_base_url
 from airflow_provider_zohorel.zoho.retry import RetryBudget, RetryPolicy
 
@@ -119,7 +119,7 @@ class TokenMinter:
             except (requests.ConnectionError, requests.Timeout, _ServerError) as exc:
                 delay = network.next_delay()
                 if delay is None:
-                    raise ZohoAuthError(
+                    raise ZohoAuthUnavailable(
                         "ACCOUNTS_UNREACHABLE",
                         f"Zoho Accounts at {self.credentials.accounts_url} did not answer after "
                         f"{network.attempts} attempts ({type(exc).__name__}).",
@@ -134,7 +134,7 @@ class TokenMinter:
             if _is_throttle(error_text):
                 delay = throttle.next_delay()
                 if delay is None:
-                    raise ZohoAuthError(
+                    raise ZohoAuthUnavailable(
                         "TOKEN_THROTTLED",
                         "Zoho Accounts is throttling access-token creation for this refresh token "
                         "(about 10 per 10 minutes). Tasks should share tokens: keep the default file "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from airflow_provider_zohorel.zoho.errors import ZohoAuthError
 from airflow_provider_zohorel.zoho.oauth import AccessToken, TokenMinter
 from airflow_provider_zohorel.zoho.token_cache import TokenCache
 
@@ -34,6 +35,10 @@ class TokenProvider:
         self.on_token = on_token
         self._current: AccessToken | None = None
         self._lock = threading.Lock()
+        # A mint that failed is not retried by every thread that queued behind it: each would wait
+        # out the whole throttle budget again. Threads waiting when it failed get the same error.
+        self._failures = 0
+        self._last_failure: ZohoAuthError | None = None
 
     def _fresh(self, token: AccessToken | None) -> bool:
         # Renew ahead of expiry, but never so early that a short-lived token is renewed on every use.
@@ -50,18 +55,30 @@ class TokenProvider:
         current = self._current
         if current is not None and self._fresh(current):
             return current
+        failures = self._failures
         with self._lock:
             if self._current is not None and self._fresh(self._current):
                 return self._current
-            return self._obtain(stale=None)
+            return self._obtain_once(None, failures)
 
     def refresh(self, stale: AccessToken) -> AccessToken:
         """Replace ``stale`` after Zoho rejected it, unless another thread or process already did."""
+        failures = self._failures
         with self._lock:
             current = self._current
             if current is not None and current.value != stale.value and self._fresh(current):
                 return current
-            return self._obtain(stale=stale)
+            return self._obtain_once(stale, failures)
+
+    def _obtain_once(self, stale: AccessToken | None, failures_seen: int) -> AccessToken:
+        if self._failures != failures_seen and self._last_failure is not None:
+            raise self._last_failure  # it failed while this thread waited: do not mint again
+        try:
+            return self._obtain(stale)
+        except ZohoAuthError as exc:
+            self._failures += 1
+            self._last_failure = exc
+            raise
 
     def _obtain(self, stale: AccessToken | None) -> AccessToken:
         def usable(token: AccessToken | None) -> bool:

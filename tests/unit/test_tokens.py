@@ -133,3 +133,71 @@ def test_credentials_repr_hides_secrets():
     assert "refresh-abc" not in text
     token = AccessToken("1000.hidden", "https://x", pendulum.now("UTC"))
     assert "1000.hidden" not in repr(token)
+
+
+class CountingLock:
+    """A lock that counts the threads waiting for it, so a test can wait until they queue."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._guard = threading.Condition()
+        self.waiting = 0
+
+    def __enter__(self):
+        with self._guard:
+            self.waiting += 1
+            self._guard.notify_all()
+        self._lock.acquire()
+        with self._guard:
+            self.waiting -= 1
+        return self
+
+    def __exit__(self, *exc):
+        self._lock.release()
+
+    def wait_for_waiters(self, n: int) -> bool:
+        with self._guard:
+            return self._guard.wait_for(lambda: self.waiting >= n, timeout=10)
+
+
+def test_a_failed_mint_is_not_repeated_by_the_threads_queued_behind_it():
+    from airflow_provider_zohorel.zoho.errors import ZohoAuthUnavailable
+
+    class Throttled(FakeMinter):
+        def mint(self):
+            with self._lock:
+                self.mints += 1
+            raise ZohoAuthUnavailable("TOKEN_THROTTLED", "throttled")
+
+    minter = Throttled()
+    provider = TokenProvider(minter, MemoryTokenCache())
+    provider._lock = lock = CountingLock()
+    release = threading.Event()
+    real_obtain = provider._obtain
+
+    def held_obtain(stale):
+        release.wait(timeout=10)  # the first mint holds the lock until the others have queued
+        return real_obtain(stale)
+
+    provider._obtain = held_obtain
+    errors = []
+
+    def call():
+        try:
+            provider.get()
+        except ZohoAuthUnavailable as exc:
+            errors.append(exc.code)
+
+    threads = [threading.Thread(target=call) for _ in range(9)]
+    for t in threads:
+        t.start()
+    assert lock.wait_for_waiters(8)  # one thread mints, eight wait behind it
+    release.set()
+    for t in threads:
+        t.join(timeout=10)
+    assert errors == ["TOKEN_THROTTLED"] * 9
+    assert minter.mints == 1
+    provider._obtain = real_obtain
+    with pytest.raises(ZohoAuthUnavailable):  # a later call tries again
+        provider.get()
+    assert minter.mints == 2
