@@ -97,9 +97,24 @@ class ClientStats:
 
 
 class _Transient(Exception):
-    def __init__(self, code: str, message: str, status: int | None, retry_after: float | None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        status: int | None,
+        retry_after: float | None,
+        maybe_applied: bool = False,
+    ) -> None:
         super().__init__(message)
         self.code, self.message, self.status, self.retry_after = code, message, status, retry_after
+        self.maybe_applied = maybe_applied  # sent, but no answer came back: Zoho may have applied it
+
+
+def _maybe_sent(exc: requests.RequestException) -> bool:
+    """False only when the request certainly never reached Zoho (no connection was made)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    return "Failed to establish a new connection" not in str(exc)
 
 
 class _ZohoAuth(requests.auth.AuthBase):
@@ -189,6 +204,7 @@ class ZohoClient:
         """Send one CRM request, retrying what is worth retrying; ``path`` is below ``/crm/{v}``."""
         budget = RetryBudget(self.settings.retry, rng=self.rng)
         refreshed = False
+        unanswered = False
         while True:
             token = self.tokens.get()
             try:
@@ -197,11 +213,17 @@ class ZohoClient:
                 domain = self.credentials.api_domain or token.api_domain
                 response = self._send(method, domain + self.base_path + path, token.value, json, params)
             except _Transient as exc:
+                unanswered = unanswered or exc.maybe_applied
                 delay = budget.next_delay(exc.retry_after)
                 if delay is None:
+                    note = (
+                        "; an attempt got no answer, so Zoho may hold the change already"
+                        if unanswered
+                        else ""
+                    )
                     raise ZohoTransientError(
                         exc.code,
-                        f"{exc.message} (gave up after {budget.attempts} attempts)",
+                        f"{exc.message} (gave up after {budget.attempts} attempts{note})",
                         http_status=exc.status,
                     ) from None
                 self.stats.add(retries=1)
@@ -244,16 +266,18 @@ class ZohoClient:
                     timeout=timeout,
                     allow_redirects=False,
                 )
+            except requests.ConnectTimeout:
+                self.stats.add(network_errors=1)
+                message = f"could not connect within {self.settings.connect_timeout:g} s"
+                raise _Transient("TIMEOUT", message, None, None) from None
             except requests.Timeout:
                 self.stats.add(network_errors=1)
-                raise _Transient(
-                    "TIMEOUT", f"no answer within {self.settings.read_timeout:g} s", None, None
-                ) from None
+                message = f"no answer within {self.settings.read_timeout:g} s"
+                raise _Transient("TIMEOUT", message, None, None, maybe_applied=True) from None
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 self.stats.add(network_errors=1)
-                raise _Transient(
-                    "CONNECTION_ERROR", f"connection failed ({type(exc).__name__})", None, None
-                ) from None
+                message = f"connection failed ({type(exc).__name__})"
+                raise _Transient("CONNECTION_ERROR", message, None, None, _maybe_sent(exc)) from None
         try:
             body: Any = raw.json() if raw.content else None
         except ValueError:

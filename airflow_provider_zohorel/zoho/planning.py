@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_zohorel.zoho.errors import quote_body
 from airflow_provider_zohorel.zoho.relations import RelationSpec
 from airflow_provider_zohorel.zoho.values import InvalidValue, normalize_id
 
@@ -303,6 +304,11 @@ def build_plan(
         raise
 
 
+def _columns(row: Mapping[Any, Any]) -> str:
+    """The row's keys for an error message: quoted, so a column name cannot forge a log line."""
+    return quote_body(", ".join(repr(k) for k in row), 300)
+
+
 class _KeyRenames:
     """Match keys to the id keys and Zoho field names case-insensitively (SQL engines fold unquoted
     column names: Postgres to lower case, Snowflake and Oracle to upper case). Computed once per
@@ -355,7 +361,7 @@ def _read_row(
         if parent_id_key not in row:
             raise InvalidValue(
                 f"{where}: no {parent_id_key!r} (the parent record id); set parent_id_key to the right "
-                f"column or pass record_id= for all rows (columns: {', '.join(map(str, row))})"
+                f"column or pass record_id= for all rows (columns: {_columns(row)})"
             )
         parent = normalize_id(row[parent_id_key], f"{where}: {parent_id_key!r}")
     else:
@@ -371,7 +377,7 @@ def _read_row(
     if related_id_key not in row:
         raise InvalidValue(
             f"{where}: no {related_id_key!r} (the related record id); set related_id_key to the right "
-            f"column (columns: {', '.join(map(str, row))})"
+            f"column (columns: {_columns(row)})"
         )
     related = normalize_id(row[related_id_key], f"{where}: {related_id_key!r}")
     fields = spec.check_fields({k: v for k, v in row.items() if k not in ids}, where)

@@ -173,3 +173,10 @@ def test_keys_that_clash_after_case_folding_are_refused():
         build_plan(
             [{"record_id": "1", "id": "2", "member_status": "a", "MEMBER_STATUS": "b"}], spec=CAMPAIGN_LEADS
         )
+
+
+def test_column_names_in_messages_cannot_forge_log_lines():
+    with pytest.raises(InvalidInput) as err:
+        build_plan([{"id": "2", "evil\nINFO - all good": 1}], spec=CAMPAIGN_LEADS)
+    assert "evil\\nINFO" in str(err.value)
+    assert "\nINFO" not in str(err.value)
