@@ -31,7 +31,7 @@ def row(**fields):
 
 #: (case, operator arguments, fragments the error must contain)
 INVALID = [
-    ("parent id missing", {"records": [{"id": L}]}, ["records[0]", "no 'record_id'", "columns: id"]),
+    ("parent id missing", {"records": [{"id": L}]}, ["records[0]", "no 'record_id'", "columns: 'id'"]),
     ("parent id empty", {"records": [row(record_id="")]}, ["records[0]", "'record_id'", "empty"]),
     ("related id missing", {"records": [{"record_id": C}]}, ["records[0]", "no 'id'"]),
     ("related id blank", {"records": [row(id="   ")]}, ["records[0]", "'id'", "empty"]),
@@ -176,7 +176,7 @@ def test_wrong_column_names_name_the_row_and_the_columns(zoho, warehouse):
     outcome = execute_operator(sql="SELECT campaign, lead, status FROM members", sql_conn_id=warehouse)
     assert outcome.state == "failed, no retry"
     assert "sql row 0: no 'record_id'" in str(outcome.error)
-    assert "columns: campaign, lead, status" in str(outcome.error)
+    assert "columns: 'campaign', 'lead', 'status'" in str(outcome.error)
     assert zoho.admin.counters()["requests"] == {}
 
 
