@@ -109,3 +109,37 @@ def test_airflow_cli_lists_the_provider_its_connection_type_and_form(capsys):
     assert set(widgets) == names
     assert widgets["extra__zoho_crm__refresh_token"]["field_type"] == "string"  # required: not nullable
     assert {"field_behaviours": "zoho_crm"} in _cli_json(capsys, "providers", "behaviours")
+
+
+def test_a_connection_added_with_the_cli_is_used_from_the_metadata_database(zoho_emulator_demo, tmp_path):
+    """`airflow connections add` stores the connection in the metadata DB (not an env var); the
+    hook then reads it from there: extras by short name, secrets in the encrypted password/extra."""
+    zoho = zoho_emulator_demo
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
+    env.update(
+        AIRFLOW_HOME=str(tmp_path / "home"),
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{tmp_path / 'home' / 'airflow.db'}",
+        AIRFLOW__CORE__TEST_CONNECTION="Enabled",
+        ZOHOREL_TOKEN_CACHE_DIR=str(tmp_path / "tokens"),
+    )
+    (tmp_path / "home").mkdir()
+    extra = {"refresh_token": DEMO_REFRESH_TOKEN, "accounts_url": zoho.base_url, "api_version": "v8"}
+    steps = [
+        ["db", "migrate"],
+        ["connections", "add", "zoho_from_cli", "--conn-type", "zoho_crm", "--conn-login",
+         "1000.ZOHORELDEMOCLIENT000000000000", "--conn-password", DEMO_CLIENT_SECRET,
+         "--conn-extra", json.dumps(extra)],
+        ["connections", "test", "zoho_from_cli"],
+    ]  # fmt: skip
+    outputs = []
+    for argv in steps:
+        run = subprocess.run(
+            [AIRFLOW, *argv], env=env, capture_output=True, text=True, timeout=180, check=False
+        )
+        assert run.returncode == 0, run.stdout + run.stderr
+        outputs.append(run.stdout + run.stderr)
+    assert "Connection success!" in outputs[-1]
+    assert zoho.admin.counters()["requests"]["crm.users"] == {"200": 1}
+    for output in outputs[1:]:
+        assert DEMO_REFRESH_TOKEN not in output
+        assert DEMO_CLIENT_SECRET not in output
