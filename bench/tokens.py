@@ -65,7 +65,7 @@ def run(config: Config, say: Callable[[str], None]) -> list[Row]:
             if advance is not None:
                 emu.admin.advance_clock(advance)
             emu.admin.reset_counters()
-            minted_before = int(emu.admin.counters()["tokens_minted"])  # not zeroed by reset_counters
+            minted_before = int(emu.admin.counters()["tokens_minted"])  # mints are counted from here
             say(f"    operator processes, {label}")
             results = _spawn("operator", jobs, env)
             counters = emu.admin.counters()

@@ -213,6 +213,13 @@ class Accounts:
             return True
         return False
 
+    def reset_counters(self) -> None:
+        """Zero the mint counters; tokens, grants and the throttle windows stay as they are."""
+        self.minted_total = 0
+        self.mints_denied = 0
+        for grant in self.grants.values():
+            grant.minted = 0
+
     def stats(self) -> dict[str, Any]:
         """Token counters for the admin API."""
         now = self._clock.now()

@@ -48,6 +48,7 @@ class EmulatorState:
     def reset_counters(self) -> None:
         """Zero the counters only (state and configuration stay)."""
         self.counters.reset()
+        self.accounts.reset_counters()
         self.gate.peak = self.gate.total
         self.credits.spent_total = 0
         self.faults.injected.clear()

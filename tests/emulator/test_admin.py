@@ -47,6 +47,8 @@ def test_counters(emu, creds, crm, oauth, world):
     after = emu.admin.reset_counters()
     assert after["requests"] == {}
     assert after["crm_requests"] == 0
+    assert (after["tokens_minted"], after["tokens_minted_by_refresh_token"]) == (0, {creds.refresh_token: 0})
+    assert after["live_tokens"] == 1  # the token itself stays valid
     assert after["relations"] == 1  # state stays
 
 
