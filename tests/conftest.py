@@ -9,6 +9,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
+
 _ROOT = Path(__file__).resolve().parent
 _HOME = Path(tempfile.mkdtemp(prefix="zohorel-tests-"))
 
@@ -38,3 +40,11 @@ os.environ["ZOHOREL_TOKEN_CACHE_DIR"] = str(_HOME / "token-cache")
 (_HOME / "airflow").mkdir(parents=True, exist_ok=True)
 
 pytest_plugins = ["airflow_provider_zohorel.emulator.pytest_plugin"]
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """The session's metadata database (SQLite in the test AIRFLOW_HOME), reset once."""
+    from dag_runs import reset_metadata_db_once
+
+    reset_metadata_db_once()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from dag_runs import EXAMPLE_DAGS, TEST_DAGS, DagResult, dag_bag, run_dag_test
 
 from airflow_provider_zohorel.emulator import (
     DEMO_CLIENT_ID,
@@ -18,32 +18,14 @@ from airflow_provider_zohorel.emulator import (
     ZohoEmulator,
 )
 
-TESTS = Path(__file__).resolve().parents[1]
-FOLDERS = {"tests": TESTS / "dags", "examples": TESTS.parent / "dags_examples"}
+FOLDERS = {"tests": TEST_DAGS, "examples": EXAMPLE_DAGS}
 PG_URI = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def dag_bag(folder: Path) -> Any:
-    """A DagBag of ``folder`` (the class moved to airflow.dag_processing in 3.1)."""
-    try:
-        from airflow.dag_processing.dagbag import DagBag
-    except ImportError:  # Airflow 3.0
-        from airflow.models.dagbag import DagBag
-    return DagBag(dag_folder=str(folder))
 
 
 @pytest.fixture
 def load_dag_bag() -> Callable[[Path], Any]:
     """``load_dag_bag(folder)`` -> DagBag, on any Airflow 3 version."""
     return dag_bag
-
-
-@pytest.fixture(scope="session")
-def airflow_db() -> None:
-    """A fresh metadata database for the session (SQLite in the test AIRFLOW_HOME)."""
-    from airflow.utils import db
-
-    db.resetdb()
 
 
 def zoho_connection(base_url: str, api_version: str = "v8", **extra: Any) -> str:
@@ -113,49 +95,8 @@ def pg_warehouse(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-@dataclass
-class DagResult:
-    state: str
-    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def summary(self, task_id: str = "relate") -> dict[str, Any]:
-        return self.tasks[task_id]["xcom"]
-
-    def task_state(self, task_id: str = "relate") -> str:
-        return self.tasks[task_id]["state"]
-
-    def tries(self, task_id: str = "relate") -> int:
-        return self.tasks[task_id]["try_number"]
-
-
 def _run(dag_id: str, conf: dict[str, Any] | None = None, bundle: str = "tests") -> DagResult:
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    dag = dag_bag(FOLDERS[bundle]).get_dag(dag_id)
-    assert dag is not None, f"DAG {dag_id} not found in {FOLDERS[bundle]}"
-    run = dag.test(run_conf=conf or {})
-    result = DagResult(state=str(run.state))
-    with create_session() as session:
-        for ti in run.get_task_instances(session=session):
-            xcom = (
-                session.query(XComModel)
-                .filter_by(
-                    dag_id=dag_id,
-                    run_id=run.run_id,
-                    task_id=ti.task_id,
-                    map_index=ti.map_index,
-                    key="return_value",
-                )
-                .one_or_none()
-            )
-            key = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
-            result.tasks[key] = {
-                "state": str(ti.state),
-                "try_number": ti.try_number,
-                "xcom": xcom.value if xcom is not None else None,
-            }
-    return result
+    return run_dag_test(dag_id, FOLDERS[bundle], conf)
 
 
 @pytest.fixture

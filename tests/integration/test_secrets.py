@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dag_runs import dag_bag
 from zoho_integration import CAMPAIGNS, LEADS
 
 from airflow_provider_zohorel.emulator import DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
@@ -26,14 +27,6 @@ pytestmark = pytest.mark.integration
 DAG_FILE = Path(__file__).resolve().parents[1] / "dags" / "integration_secrets.py"
 WRONG_SECRET = "wrong-secret-5f2c9e81d0a4"
 MARKER = "zohorel-secrets-check"
-
-
-@pytest.fixture(scope="session")
-def airflow_db() -> None:
-    """A fresh metadata database for the session (SQLite in the test AIRFLOW_HOME)."""
-    from airflow.utils import db
-
-    db.resetdb()
 
 
 @pytest.fixture
@@ -53,11 +46,10 @@ def minted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def _run(conf: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Run the DAG; return its state and every XCom of the run, by (task_id, key)."""
-    from airflow.dag_processing.dagbag import DagBag
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
-    dag = DagBag(dag_folder=str(DAG_FILE)).get_dag("integration_secrets")
+    dag = dag_bag(DAG_FILE).get_dag("integration_secrets")
     assert dag is not None
     run = dag.test(run_conf=conf)
     with create_session() as session:

@@ -4,14 +4,14 @@ printed at the end of the session from :data:`accounting.LEDGER`."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from accounting import LEDGER
-from rel_support import DagResult, Watcher, keep_output, run_dag_test, zoho_connection
+from dag_runs import DagResult, keep_output
+from rel_support import Watcher, run_dag_test, zoho_connection
 
 from airflow_provider_zohorel.emulator import EmulatorAdmin, ZohoEmulator
 
@@ -38,17 +38,6 @@ def watch(zoho: ZohoEmulator) -> Iterator[Callable[..., Watcher]]:
     yield start
     for watcher in started:
         watcher.stop()
-
-
-@pytest.fixture(scope="session")
-def airflow_db() -> None:
-    """A fresh metadata database, reset once per session whichever of the reliability and security
-    suites asks first, so the security suite's scan of XCom and rendered fields sees both suites' runs."""
-    from airflow.utils import db
-
-    if os.environ.get("ZOHOREL_SUITE_DB_RESET") != str(os.getpid()):
-        db.resetdb()
-        os.environ["ZOHOREL_SUITE_DB_RESET"] = str(os.getpid())
 
 
 @pytest.fixture

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dag_runs import DagResult
+from dag_runs import run_dag_test as shared_run_dag_test
+
 from airflow_provider_zohorel.emulator import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -25,7 +28,6 @@ from airflow_provider_zohorel.zoho.retry import RetryPolicy
 TESTS = Path(__file__).resolve().parents[1]
 DAGS = TESTS / "dags"
 #: Where every DAG run's captured output is kept, for the security suite's scan of the output.
-RUN_OUTPUT = Path(os.environ["AIRFLOW_HOME"]).parent / "dag-run-output"
 
 #: Retries without real waiting: the behaviour under test is what is retried and how often.
 FAST_RETRY = RetryPolicy(max_attempts=8, base_delay=0.001, max_delay=0.01, deadline=60.0)
@@ -177,57 +179,11 @@ class Watcher:
             raise self.error
 
 
-# --- real DAG runs (copied from tests/e2e/conftest.py, plus output capture) --------------------
-
-
-@dataclass
-class DagResult:
-    state: str
-    run_id: str
-    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def summary(self, task_id: str = "relate") -> dict[str, Any]:
-        return self.tasks[task_id]["xcom"]
-
-    def task_state(self, task_id: str = "relate") -> str:
-        return self.tasks[task_id]["state"]
-
-
-def keep_output(name: str, text: str) -> None:
-    """Keep a DAG run's output for the security suite's scan for secrets."""
-    RUN_OUTPUT.mkdir(parents=True, exist_ok=True)
-    with (RUN_OUTPUT / f"{name}.log").open("a", encoding="utf-8") as handle:
-        handle.write(text)
+# --- real DAG runs: tests/dag_runs.py, with the reliability DAGs -------------------------------
 
 
 def run_dag_test(dag_id: str, conf: dict[str, Any] | None = None) -> DagResult:
-    from airflow.dag_processing.dagbag import DagBag
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    dag = DagBag(dag_folder=str(DAGS)).get_dag(dag_id)
-    assert dag is not None, f"DAG {dag_id} not found in {DAGS}"
-    run = dag.test(run_conf=conf or {})
-    result = DagResult(state=str(run.state), run_id=run.run_id)
-    with create_session() as session:
-        for ti in run.get_task_instances(session=session):
-            xcom = (
-                session.query(XComModel)
-                .filter_by(
-                    dag_id=dag_id,
-                    run_id=run.run_id,
-                    task_id=ti.task_id,
-                    map_index=ti.map_index,
-                    key="return_value",
-                )
-                .one_or_none()
-            )
-            result.tasks[ti.task_id] = {
-                "state": str(ti.state),
-                "try_number": ti.try_number,
-                "xcom": xcom.value if xcom is not None else None,
-            }
-    return result
+    return shared_run_dag_test(dag_id, DAGS, conf)
 
 
 def demo_client(

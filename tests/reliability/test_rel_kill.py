@@ -20,7 +20,8 @@ from pathlib import Path
 import pendulum
 import pytest
 from accounting import assert_accounted, held_relations
-from rel_support import keep_output, memberships, seed_world
+from dag_runs import keep_output
+from rel_support import memberships, seed_world
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.slow]  # two task processes: ~20-40 s
 

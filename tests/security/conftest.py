@@ -5,13 +5,13 @@ for, occurrences found)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sec_support import DAGS, SECRETS, DagRun, SecureWorld, connection_json, keep_output
+from dag_runs import DagResult, keep_output, run_dag_test
+from sec_support import DAGS, SECRETS, SecureWorld, connection_json
 
 from airflow_provider_zohorel.emulator import ZohoEmulator
 
@@ -44,42 +44,18 @@ def world(zoho_emulator_demo: ZohoEmulator, monkeypatch: pytest.MonkeyPatch, tmp
     return SecureWorld(zoho_emulator_demo, credentials, token_dir)
 
 
-@pytest.fixture(scope="session")
-def airflow_db() -> None:
-    """A fresh metadata database, reset once per session whichever of the reliability and security
-    suites asks first, so the security suite's scan of XCom and rendered fields sees both suites' runs."""
-    from airflow.utils import db
-
-    if os.environ.get("ZOHOREL_SUITE_DB_RESET") != str(os.getpid()):
-        db.resetdb()
-        os.environ["ZOHOREL_SUITE_DB_RESET"] = str(os.getpid())
-
-
 @pytest.fixture
-def run_dag(airflow_db: None, capfd: pytest.CaptureFixture[str]) -> Callable[..., DagRun]:
+def run_dag(airflow_db: None, capfd: pytest.CaptureFixture[str]) -> Callable[..., DagResult]:
     """``run_dag(dag_id, conf)`` with dag.test(); returns states, XComs and the run's full output."""
-    from airflow.dag_processing.dagbag import DagBag
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
 
-    def run(dag_id: str, conf: dict[str, Any]) -> DagRun:
+    def run(dag_id: str, conf: dict[str, Any]) -> DagResult:
         capfd.readouterr()
         try:
-            dag = DagBag(dag_folder=str(DAGS)).get_dag(dag_id)
-            assert dag is not None
-            dag_run = dag.test(run_conf=conf)
+            result = run_dag_test(dag_id, DAGS, conf)
         finally:
             out, err = capfd.readouterr()
             keep_output(f"security-{dag_id}", out + err)
-        result = DagRun(str(dag_run.state), dag_run.run_id, out + err)
-        with create_session() as session:
-            for ti in dag_run.get_task_instances(session=session):
-                xcom = (
-                    session.query(XComModel)
-                    .filter_by(dag_id=dag_id, run_id=dag_run.run_id, task_id=ti.task_id, key="return_value")
-                    .one_or_none()
-                )
-                result.tasks[ti.task_id] = {"state": str(ti.state), "xcom": xcom.value if xcom else None}
+        result.output = out + err
         return result
 
     return run

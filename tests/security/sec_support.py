@@ -21,7 +21,6 @@ TESTS = Path(__file__).resolve().parents[1]
 DAGS = TESTS / "dags"
 AIRFLOW_HOME = Path(os.environ["AIRFLOW_HOME"])
 #: Every DAG run's captured output in this session (the reliability suite writes here too).
-RUN_OUTPUT = AIRFLOW_HOME.parent / "dag-run-output"
 
 
 @dataclass
@@ -77,17 +76,3 @@ class SecureWorld:
     @property
     def admin(self) -> Any:
         return self.emulator.admin
-
-
-@dataclass
-class DagRun:
-    state: str
-    run_id: str
-    output: str
-    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-def keep_output(name: str, text: str) -> None:
-    RUN_OUTPUT.mkdir(parents=True, exist_ok=True)
-    with (RUN_OUTPUT / f"{name}.log").open("a", encoding="utf-8") as handle:
-        handle.write(text)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from sec_support import AIRFLOW_HOME, RUN_OUTPUT, SECRETS
+from dag_runs import RUN_OUTPUT
+from sec_support import AIRFLOW_HOME, SECRETS
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
