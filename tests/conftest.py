@@ -45,6 +45,6 @@ pytest_plugins = ["airflow_provider_zohorel.emulator.pytest_plugin"]
 @pytest.fixture(scope="session")
 def airflow_db() -> None:
     """The session's metadata database (SQLite in the test AIRFLOW_HOME), reset once."""
-    from dag_runs import reset_metadata_db_once
+    from tests.dag_runs import reset_metadata_db_once
 
     reset_metadata_db_once()

@@ -1,7 +1,7 @@
 """Running real DAGs in tests: one metadata database per session, ``dag.test()``, states and XComs.
 
-Shared by the e2e, reliability and security suites (importable by name: ``tests/`` is on
-``sys.path`` because of its conftest). ``dag.test()`` needs the DAG's file in a configured bundle;
+Shared by the e2e, reliability and security suites (``from tests.dag_runs import ...``).
+``dag.test()`` needs the DAG's file in a configured bundle;
 tests/conftest.py configures two: tests/dags and dags_examples.
 """
 

@@ -20,15 +20,15 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 import requests
-from deployment_support import (
+
+from airflow_provider_zohorel.emulator import ZohoEmulator
+from tests.deployment.deployment_support import (
     STARTUP_TIMEOUT,
     AirflowDeployment,
     deployment_env,
     free_port,
     wait_for,
 )
-
-from airflow_provider_zohorel.emulator import ZohoEmulator
 
 PG_ADMIN_URI = "postgresql://postgres@127.0.0.1:5432/postgres"
 

@@ -14,9 +14,9 @@ import json
 from typing import Any
 
 import pytest
-from deployment_support import RUN_TIMEOUT, AirflowDeployment, wait_for, zoho_connection
 
 from airflow_provider_zohorel.emulator import DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, ZohoEmulator
+from tests.deployment.deployment_support import RUN_TIMEOUT, AirflowDeployment, wait_for, zoho_connection
 
 pytestmark = [pytest.mark.deployment, pytest.mark.timeout(240)]
 

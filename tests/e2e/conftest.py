@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dag_runs import EXAMPLE_DAGS, TEST_DAGS, DagResult, dag_bag, run_dag_test
 
 from airflow_provider_zohorel.emulator import (
     DEMO_CLIENT_ID,
@@ -17,6 +16,7 @@ from airflow_provider_zohorel.emulator import (
     DEMO_REFRESH_TOKEN,
     ZohoEmulator,
 )
+from tests.dag_runs import EXAMPLE_DAGS, TEST_DAGS, DagResult, dag_bag, run_dag_test
 
 FOLDERS = {"tests": TEST_DAGS, "examples": EXAMPLE_DAGS}
 PG_URI = "postgresql://postgres@127.0.0.1:5432/test"

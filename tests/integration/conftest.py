@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from zoho_integration import conn_json
 
 from airflow_provider_zohorel.emulator import ZohoEmulator
+from tests.integration.zoho_integration import conn_json
 
 
 @pytest.fixture(autouse=True)

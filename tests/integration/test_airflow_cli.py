@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from zoho_integration import conn_json, token_requests
 
 from airflow_provider_zohorel.emulator import DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
+from tests.integration.zoho_integration import conn_json, token_requests
 
 pytestmark = pytest.mark.integration
 

@@ -10,17 +10,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from zoho_integration import (
+
+from airflow_provider_zohorel.emulator import DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
+from airflow_provider_zohorel.zoho.errors import ConnectionConfigError
+from airflow_provider_zohorel.zoho.token_cache import MemoryTokenCache
+from tests.integration.zoho_integration import (
     CAMPAIGNS,
     LEADS,
     make_hook,
     token_requests,
     total_crm_requests,
 )
-
-from airflow_provider_zohorel.emulator import DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
-from airflow_provider_zohorel.zoho.errors import ConnectionConfigError
-from airflow_provider_zohorel.zoho.token_cache import MemoryTokenCache
 
 pytestmark = pytest.mark.integration
 

@@ -14,17 +14,6 @@ from typing import Any
 
 import pytest
 import requests
-from zoho_integration import (
-    CAMPAIGNS,
-    LEADS,
-    NOTE_PARENT_LEAD,
-    NOTES,
-    UNKNOWN_LEAD,
-    crm_requests,
-    make_hook,
-    token_requests,
-    total_crm_requests,
-)
 
 from airflow_provider_zohorel.emulator import (
     DEMO_CLIENT_ID,
@@ -37,6 +26,17 @@ from airflow_provider_zohorel.emulator import errors as emulator_errors
 from airflow_provider_zohorel.zoho.errors import RESOLUTIONS, ZohoAuthError, ZohoConfigurationError
 from airflow_provider_zohorel.zoho.results import ItemResult
 from airflow_provider_zohorel.zoho.retry import RetryPolicy
+from tests.integration.zoho_integration import (
+    CAMPAIGNS,
+    LEADS,
+    NOTE_PARENT_LEAD,
+    NOTES,
+    UNKNOWN_LEAD,
+    crm_requests,
+    make_hook,
+    token_requests,
+    total_crm_requests,
+)
 
 pytestmark = pytest.mark.integration
 

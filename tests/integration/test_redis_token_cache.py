@@ -10,10 +10,10 @@ from typing import Any
 import pendulum
 import pytest
 import redis
-from zoho_integration import CAMPAIGNS, LEADS, make_hook
 
 from airflow_provider_zohorel.zoho.oauth import AccessToken
 from airflow_provider_zohorel.zoho.token_cache_redis import RedisTokenCache
+from tests.integration.zoho_integration import CAMPAIGNS, LEADS, make_hook
 
 pytestmark = pytest.mark.integration
 

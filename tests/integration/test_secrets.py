@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dag_runs import dag_bag
-from zoho_integration import CAMPAIGNS, LEADS
 
 from airflow_provider_zohorel.emulator import DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
 from airflow_provider_zohorel.zoho.oauth import AccessToken, TokenMinter
+from tests.dag_runs import dag_bag
+from tests.integration.zoho_integration import CAMPAIGNS, LEADS
 
 pytestmark = pytest.mark.integration
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pendulum
 import pytest
-from zoho_integration import CAMPAIGNS, LEADS, make_hook
 
 from airflow_provider_zohorel.zoho.token_cache import FileTokenCache
+from tests.integration.zoho_integration import CAMPAIGNS, LEADS, make_hook
 
 pytestmark = pytest.mark.integration
 

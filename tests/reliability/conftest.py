@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from accounting import LEDGER
-from dag_runs import DagResult, keep_output
-from rel_support import Watcher, run_dag_test, zoho_connection
 
 from airflow_provider_zohorel.emulator import EmulatorAdmin, ZohoEmulator
+from tests.dag_runs import DagResult, keep_output
+from tests.reliability.accounting import LEDGER
+from tests.reliability.rel_support import Watcher, run_dag_test, zoho_connection
 
 
 @pytest.fixture

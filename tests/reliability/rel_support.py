@@ -14,9 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dag_runs import DagResult
-from dag_runs import run_dag_test as shared_run_dag_test
-
 from airflow_provider_zohorel.emulator import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -24,6 +21,8 @@ from airflow_provider_zohorel.emulator import (
     EmulatorAdmin,
 )
 from airflow_provider_zohorel.zoho.retry import RetryPolicy
+from tests.dag_runs import DagResult
+from tests.dag_runs import run_dag_test as shared_run_dag_test
 
 TESTS = Path(__file__).resolve().parents[1]
 DAGS = TESTS / "dags"

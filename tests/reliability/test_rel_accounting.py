@@ -4,9 +4,9 @@ proves nothing). Uses a stand-in for the emulator's admin API, no server."""
 from __future__ import annotations
 
 import pytest
-from accounting import LEDGER, assert_accounted, expected_items
 
 from airflow_provider_zohorel.emulator import RelationRow
+from tests.reliability.accounting import LEDGER, assert_accounted, expected_items
 
 C1, C2 = "100000000000000001", "100000000000000002"
 L1, L2, L3 = "200000000000000001", "200000000000000002", "200000000000000003"

@@ -12,11 +12,11 @@ import sqlite3
 from decimal import Decimal
 
 import pytest
-from accounting import assert_accounted
-from rel_support import execute_operator, memberships, seed_world
 
 from airflow_provider_zohorel.hooks.zoho_crm import ZohoCRMHook
 from airflow_provider_zohorel.zoho.values import InvalidValue
+from tests.reliability.accounting import assert_accounted
+from tests.reliability.rel_support import execute_operator, memberships, seed_world
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from accounting import assert_accounted, expected_items, held_relations
-from rel_support import execute_operator, memberships, seed_world
+
+from tests.reliability.accounting import assert_accounted, expected_items, held_relations
+from tests.reliability.rel_support import execute_operator, memberships, seed_world
 
 pytestmark = pytest.mark.integration
 

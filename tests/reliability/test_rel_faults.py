@@ -12,10 +12,16 @@ from __future__ import annotations
 import random
 
 import pytest
-from accounting import assert_accounted, held_relations
-from rel_support import FAST_RETRY, execute_operator, memberships, reliability_seeds, seed_world
 
 from airflow_provider_zohorel.zoho.retry import RetryPolicy
+from tests.reliability.accounting import assert_accounted, held_relations
+from tests.reliability.rel_support import (
+    FAST_RETRY,
+    execute_operator,
+    memberships,
+    reliability_seeds,
+    seed_world,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pendulum
 import pytest
-from accounting import assert_accounted, held_relations
-from dag_runs import keep_output
-from rel_support import memberships, seed_world
+
+from tests.dag_runs import keep_output
+from tests.reliability.accounting import assert_accounted, held_relations
+from tests.reliability.rel_support import memberships, seed_world
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.slow]  # two task processes: ~20-40 s
 

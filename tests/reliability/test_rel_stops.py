@@ -11,10 +11,16 @@ from __future__ import annotations
 import random
 
 import pytest
-from accounting import assert_accounted
-from rel_support import CAMPAIGN_BASE, execute_operator, memberships, reliability_seeds, seed_world
 
 from airflow_provider_zohorel.emulator import DEMO_USER_ID
+from tests.reliability.accounting import assert_accounted
+from tests.reliability.rel_support import (
+    CAMPAIGN_BASE,
+    execute_operator,
+    memberships,
+    reliability_seeds,
+    seed_world,
+)
 
 pytestmark = pytest.mark.integration
 

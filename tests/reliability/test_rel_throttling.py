@@ -8,10 +8,10 @@ does not spin (the emulator saw a bounded number of requests).
 from __future__ import annotations
 
 import pytest
-from accounting import assert_accounted
-from rel_support import execute_operator, memberships, seed_world
 
 from airflow_provider_zohorel.zoho.retry import RetryPolicy
+from tests.reliability.accounting import assert_accounted
+from tests.reliability.rel_support import execute_operator, memberships, seed_world
 
 pytestmark = pytest.mark.integration
 

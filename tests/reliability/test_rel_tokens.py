@@ -9,8 +9,6 @@ accounted for; a throttled token endpoint is waited out within a budget, then re
 from __future__ import annotations
 
 import pytest
-from accounting import assert_accounted
-from rel_support import demo_client, execute_operator, memberships, run_with_client, seed_world
 
 from airflow_provider_zohorel.emulator import (
     DEMO_CLIENT_ID,
@@ -21,6 +19,14 @@ from airflow_provider_zohorel.emulator import (
     Credentials,
 )
 from airflow_provider_zohorel.zoho.retry import RetryPolicy
+from tests.reliability.accounting import assert_accounted
+from tests.reliability.rel_support import (
+    demo_client,
+    execute_operator,
+    memberships,
+    run_with_client,
+    seed_world,
+)
 
 pytestmark = pytest.mark.integration
 

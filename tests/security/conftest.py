@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dag_runs import DagResult, keep_output, run_dag_test
-from sec_support import DAGS, SECRETS, SecureWorld, connection_json
 
 from airflow_provider_zohorel.emulator import ZohoEmulator
+from tests.dag_runs import DagResult, keep_output, run_dag_test
+from tests.security.sec_support import DAGS, SECRETS, SecureWorld, connection_json
 
 
 @pytest.fixture(autouse=True)

@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from dag_runs import RUN_OUTPUT
-from sec_support import AIRFLOW_HOME, SECRETS
+
+from tests.dag_runs import RUN_OUTPUT
+from tests.security.sec_support import AIRFLOW_HOME, SECRETS
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -57,7 +58,7 @@ def test_no_secret_anywhere_in_the_output_of_the_suites_dag_runs(world, run_dag)
 
 def test_the_scan_finds_a_planted_secret():
     """The scanner can fail: a secret planted in a text is found, and reported without its value."""
-    from sec_support import SecretRegistry
+    from tests.security.sec_support import SecretRegistry
 
     registry = SecretRegistry(values={"planted-secret-value-123"})
     hits = registry.scan("a log line", "2026-01-01 INFO token=planted-secret-value-123 sent")

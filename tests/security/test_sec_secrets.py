@@ -18,10 +18,10 @@ import traceback
 from pathlib import Path
 
 import pytest
-from sec_support import SECRETS, connection_json
 
 from airflow_provider_zohorel.zoho.errors import ZohoError
 from airflow_provider_zohorel.zoho.token_cache import PROCESS_CACHE, FileTokenCache, TokenCacheError
+from tests.security.sec_support import SECRETS, connection_json
 
 pytestmark = pytest.mark.integration
 

@@ -18,12 +18,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sec_support import connection_json
 
 from airflow_provider_zohorel.zoho.client import ZohoClient, new_session
 from airflow_provider_zohorel.zoho.credentials import ZohoCredentials
 from airflow_provider_zohorel.zoho.errors import ConnectionConfigError, ZohoAuthError
 from airflow_provider_zohorel.zoho.token_cache import MemoryTokenCache
+from tests.security.sec_support import connection_json
 
 pytestmark = pytest.mark.integration
 

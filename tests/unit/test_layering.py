@@ -59,9 +59,11 @@ def test_importing_the_core_loads_no_airflow_module():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_test_module_names_are_unique_across_the_suite():
-    """pytest imports test files by basename (prepend mode): two test_x.py in different folders
-    break collection of the whole suite, and helper modules are imported by their bare name."""
+def test_every_test_folder_is_a_package():
+    """Test folders are packages (``tests.unit.zoho.test_planning``), so modules are imported by
+    their full name: two ``test_client.py`` in different folders cannot clash, and helpers are
+    imported as ``tests.<suite>.<module>``, never by a bare name that depends on ``sys.path``."""
     tests = Path(__file__).resolve().parents[1]
-    names = [p.name for p in tests.rglob("*.py") if p.name not in ("conftest.py", "__init__.py")]
-    assert sorted({n for n in names if names.count(n) > 1}) == []
+    folders = {p.parent for p in tests.rglob("test_*.py")} | {p.parent for p in tests.rglob("conftest.py")}
+    missing = sorted(str(f.relative_to(tests.parent)) for f in folders if not (f / "__init__.py").exists())
+    assert missing == []
