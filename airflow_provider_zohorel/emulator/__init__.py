@@ -6,6 +6,10 @@ of ``airflow_provider_zohorel`` nor from Airflow, so a misreading shared with th
 pass unnoticed. Start it with ``python -m airflow_provider_zohorel.emulator --port 8765 --seed
 demo``, with :class:`ZohoEmulator` in Python, or with the fixtures of
 ``airflow_provider_zohorel.emulator.pytest_plugin``.
+
+Layout (as moto keeps models, responses and URLs apart): ``model/`` holds the state and Zoho's
+rules, ``wire/`` decodes requests and encodes Zoho's answers, ``routes`` maps URLs to handlers,
+``app`` is the ASGI application; ``settings``, ``cli`` and ``server`` start it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from airflow_provider_zohorel.emulator.admin_client import (
     EmulatorAdminError,
     RelationRow,
 )
-from airflow_provider_zohorel.emulator.seed import bundled_seed_dict
+from airflow_provider_zohorel.emulator.model.seed import bundled_seed_dict
 from airflow_provider_zohorel.emulator.server import EmulatorStartError, ZohoEmulator
 
 _DEMO = bundled_seed_dict("demo")

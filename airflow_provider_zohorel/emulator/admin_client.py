@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import msgspec
 import requests
 
-from airflow_provider_zohorel.emulator.seed import BUNDLED_SEEDS
+from airflow_provider_zohorel.emulator.model.seed import BUNDLED_SEEDS
 
 RecordId = str | int
 

@@ -1,8 +1,10 @@
 """Command line: ``python -m airflow_provider_zohorel.emulator --port 8765 --seed demo``.
 
-Prints exactly one line, ``zoho-emulator listening on http://HOST:PORT``, to stdout once the
-server accepts connections (``--port 0`` picks a free port; parents read the port from that
-line). Logs go to stderr; there is no access log unless ``--access-log``.
+A thin layer over :class:`~airflow_provider_zohorel.emulator.settings.EmulatorSettings`: the flags
+fill the settings, then the emulator starts exactly as the library starts it. Once the server
+accepts connections, the first line on stdout is ``zoho-emulator listening on http://HOST:PORT``
+(``--port 0`` picks a free port; parents read the port from that line). Logs go to stderr; there
+is no access log unless ``--access-log``.
 """
 
 from __future__ import annotations
@@ -16,13 +18,24 @@ from typing import Any
 
 import msgspec
 
-from airflow_provider_zohorel.emulator.asgi import EmulatorApp
-from airflow_provider_zohorel.emulator.config import EmulatorConfig, patched
-from airflow_provider_zohorel.emulator.seed import SeedError, apply_seed, load_seed_source
+from airflow_provider_zohorel.emulator.app import EmulatorApp
+from airflow_provider_zohorel.emulator.model.config import EmulatorConfig, patched
+from airflow_provider_zohorel.emulator.model.seed import SeedError
 from airflow_provider_zohorel.emulator.serving import bind_socket, build_server, host_for_url
-from airflow_provider_zohorel.emulator.state import EmulatorState
+from airflow_provider_zohorel.emulator.settings import EmulatorSettings, build_state, settings_from_json
 
 READY_PREFIX = "zoho-emulator listening on "
+
+#: CLI flag (argparse dest) -> configuration field.
+_CONFIG_FLAGS = {
+    "latency_ms": "latency_ms",
+    "jitter_ms": "jitter_ms",
+    "concurrency": "concurrency_limit",
+    "credits": "credit_limit",
+    "credit_window_s": "credit_window_s",
+    "token_ttl": "token_ttl_s",
+    "public_url": "public_url",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,21 +72,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="warning", help="uvicorn/emulator log level (default warning)")
     parser.add_argument("--access-log", action="store_true", help="log every request (costs throughput)")
     parser.add_argument("--no-uvloop", action="store_true", help="use the stdlib asyncio loop")
+    parser.add_argument(
+        "--settings-json",
+        metavar="JSON",
+        help="all settings as one JSON object (what ZohoEmulator passes); other flags are then ignored",
+    )
     return parser
 
 
-def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
-    """Configuration from the CLI flags (unset flags keep the defaults)."""
+def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
+    """Settings from the CLI flags (unset flags keep the defaults)."""
+    if args.settings_json:
+        return settings_from_json(args.settings_json)
     changes: dict[str, Any] = {}
-    for flag, key in (
-        ("latency_ms", "latency_ms"),
-        ("jitter_ms", "jitter_ms"),
-        ("concurrency", "concurrency_limit"),
-        ("credits", "credit_limit"),
-        ("credit_window_s", "credit_window_s"),
-        ("token_ttl", "token_ttl_s"),
-        ("public_url", "public_url"),
-    ):
+    for flag, key in _CONFIG_FLAGS.items():
         value = getattr(args, flag)
         if value is not None:
             changes[key] = value
@@ -85,29 +97,33 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
             changes[key] = json.loads(raw)
         except json.JSONDecodeError:
             changes[key] = raw
-    return patched(EmulatorConfig(), changes)
+    return EmulatorSettings(
+        host=args.host,
+        port=args.port,
+        config=patched(EmulatorConfig(), changes),
+        seeds=list(args.seed),
+        log_level=args.log_level,
+        access_log=args.access_log,
+        use_uvloop=not args.no_uvloop,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the emulator until SIGINT/SIGTERM."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
     try:
-        state = EmulatorState(config_from_args(args))
-        for source in args.seed:
-            apply_seed(state, load_seed_source(source))
-    except (ValueError, SeedError, msgspec.ValidationError) as exc:
+        settings = settings_from_args(args)
+        logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
+        state = build_state(settings)
+    except (ValueError, SeedError, msgspec.ValidationError, msgspec.DecodeError) as exc:
         parser.error(str(exc))
-    # A seed's "config" part becomes part of what reset() returns to.
-    state.startup_config = state.config
     try:
-        sock = bind_socket(args.host, args.port)
+        sock = bind_socket(settings.host, settings.port)
     except OSError as exc:
-        print(f"zoho-emulator: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        print(f"zoho-emulator: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
         return 1
-    port = sock.getsockname()[1]
-    url = f"http://{host_for_url(args.host)}:{port}"
+    url = f"http://{host_for_url(settings.host)}:{sock.getsockname()[1]}"
 
     def announce() -> None:
         sys.stdout.write(f"{READY_PREFIX}{url}\n")
@@ -116,9 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = build_server(
         EmulatorApp(state),
         announce,
-        log_level=args.log_level.lower(),
-        access_log=args.access_log,
-        use_uvloop=not args.no_uvloop,
+        log_level=settings.log_level.lower(),
+        access_log=settings.access_log,
+        use_uvloop=settings.use_uvloop,
     )
     server.run(sockets=[sock])
     return 0

@@ -1,7 +1,8 @@
 """``ZohoEmulator``: start an emulator for tests and scripts, and always stop it.
 
-By default the emulator runs as a subprocess (``python -m airflow_provider_zohorel.emulator
---port 0``); the handle waits for its ready line, so there is no polling and no sleep. With
+By default the emulator runs as a subprocess (``python -m airflow_provider_zohorel.emulator``,
+given the settings as one JSON argument); the handle waits for its ready line, so there is no
+polling and no sleep. With
 ``in_thread=True`` it runs on a uvicorn server in a background thread of this process, which is
 cheaper to start but shares this interpreter's GIL with the code under test.
 
@@ -20,17 +21,18 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
 from airflow_provider_zohorel.emulator.admin_client import EmulatorAdmin
-from airflow_provider_zohorel.emulator.asgi import EmulatorApp
-from airflow_provider_zohorel.emulator.cli import READY_PREFIX, build_parser, config_from_args
-from airflow_provider_zohorel.emulator.seed import apply_seed, load_seed_source
+from airflow_provider_zohorel.emulator.app import EmulatorApp
+from airflow_provider_zohorel.emulator.cli import READY_PREFIX
+from airflow_provider_zohorel.emulator.model.config import EmulatorConfig, patched
+from airflow_provider_zohorel.emulator.model.seed import SeedError
 from airflow_provider_zohorel.emulator.serving import ReadyServer, bind_socket, build_server, host_for_url
-from airflow_provider_zohorel.emulator.state import EmulatorState
+from airflow_provider_zohorel.emulator.settings import EmulatorSettings, build_state, settings_to_json
 
 
 class EmulatorStartError(RuntimeError):
@@ -52,29 +54,34 @@ class ZohoEmulator:
         credits: int | None = None,
         token_ttl: int | None = None,
         public_url: str | None = None,
+        config: Mapping[str, Any] | None = None,
         log_level: str = "warning",
         in_thread: bool = False,
         startup_timeout: float = 30.0,
         stop_timeout: float = 5.0,
-        extra_args: Sequence[str] = (),
         python: str = sys.executable,
         env: dict[str, str] | None = None,
     ) -> None:
         seeds = [seed] if isinstance(seed, (str, Path)) else list(seed or [])
-        args = ["--host", host, "--port", str(port), "--log-level", log_level]
-        for flag, value in (
-            ("--latency-ms", latency_ms),
-            ("--jitter-ms", jitter_ms),
-            ("--concurrency", concurrency),
-            ("--credits", credits),
-            ("--token-ttl", token_ttl),
-            ("--public-url", public_url),
+        changes: dict[str, Any] = dict(config or {})
+        for key, value in (
+            ("latency_ms", latency_ms),
+            ("jitter_ms", jitter_ms),
+            ("concurrency_limit", concurrency),
+            ("credit_limit", credits),
+            ("token_ttl_s", token_ttl),
+            ("public_url", public_url),
         ):
             if value is not None:
-                args += [flag, str(value)]
-        for item in seeds:
-            args += ["--seed", str(item)]
-        self.args: list[str] = [*args, *extra_args]
+                changes[key] = value
+        #: What the emulator starts with (``config`` holds any ``EmulatorConfig`` field).
+        self.settings = EmulatorSettings(
+            host=host,
+            port=port,
+            config=patched(EmulatorConfig(), changes),
+            seeds=[str(item) for item in seeds],
+            log_level=log_level,
+        )
         self.in_thread = in_thread
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
@@ -176,7 +183,13 @@ class ZohoEmulator:
         env = dict(os.environ if self._env is None else self._env)
         env.setdefault("PYTHONUNBUFFERED", "1")
         process = subprocess.Popen(
-            [self._python, "-m", "airflow_provider_zohorel.emulator", *self.args],
+            [
+                self._python,
+                "-m",
+                "airflow_provider_zohorel.emulator",
+                "--settings-json",
+                settings_to_json(self.settings),
+            ],
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             stdin=subprocess.DEVNULL,
@@ -206,17 +219,16 @@ class ZohoEmulator:
     # --- thread mode ----------------------------------------------------------------------------
 
     def _start_thread(self) -> str:
-        args = build_parser().parse_args(self.args)
-        state = EmulatorState(config_from_args(args))
-        for source in args.seed:
-            apply_seed(state, load_seed_source(source))
-        state.startup_config = state.config
-        self.app = EmulatorApp(state)
-        sock = bind_socket(args.host, args.port)
-        url = f"http://{host_for_url(args.host)}:{sock.getsockname()[1]}"
+        settings = self.settings
+        try:
+            self.app = EmulatorApp(build_state(settings))
+        except (SeedError, ValueError) as exc:
+            raise EmulatorStartError(str(exc)) from exc
+        sock = bind_socket(settings.host, settings.port)
+        url = f"http://{host_for_url(settings.host)}:{sock.getsockname()[1]}"
         ready = threading.Event()
         failure: list[BaseException] = []
-        server = build_server(self.app, ready.set, log_level=args.log_level.lower())
+        server = build_server(self.app, ready.set, log_level=settings.log_level.lower())
         self._server = server
 
         def run() -> None:

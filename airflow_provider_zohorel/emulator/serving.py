@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import uvicorn
 
-from airflow_provider_zohorel.emulator.asgi import EmulatorApp
+from airflow_provider_zohorel.emulator.app import EmulatorApp
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import msgspec
 import pytest
 import requests
 
 from airflow_provider_zohorel.emulator import EmulatorStartError, ZohoEmulator
+from airflow_provider_zohorel.emulator.cli import build_parser, settings_from_args
+from airflow_provider_zohorel.emulator.model.config import EmulatorConfig
+from airflow_provider_zohorel.emulator.settings import EmulatorSettings, settings_from_json, settings_to_json
 
 
 def test_cli_prints_one_ready_line_and_serves():
@@ -88,3 +92,20 @@ def test_in_thread_mode():
         port = emulator.port
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/__emulator__/health", timeout=2)
+
+
+def test_library_settings_reach_the_app_directly_in_both_modes():
+    """Keyword arguments become typed settings (no CLI round trip); ``config`` sets any field."""
+    for in_thread in (True, False):
+        with ZohoEmulator(in_thread=in_thread, latency_ms=2, config={"unknown_parent_status": 404}) as emu:
+            config = emu.admin.get_config()
+            assert (config["latency_ms"], config["unknown_parent_status"]) == (2, 404)
+    with pytest.raises(msgspec.ValidationError):
+        ZohoEmulator(config={"no_such_setting": 1})
+
+
+def test_settings_json_round_trip_and_cli_flags_fill_the_same_settings():
+    settings = EmulatorSettings(port=0, seeds=["demo"], config=EmulatorConfig(latency_ms=5))
+    assert settings_from_json(settings_to_json(settings)) == settings
+    args = build_parser().parse_args(["--port", "0", "--seed", "demo", "--latency-ms", "5"])
+    assert settings_from_args(args) == settings

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_zohorel.emulator import errors
-from airflow_provider_zohorel.emulator.clock import Clock
-from airflow_provider_zohorel.emulator.config import EmulatorConfig
+from airflow_provider_zohorel.emulator.model.clock import Clock
+from airflow_provider_zohorel.emulator.model.config import EmulatorConfig
 
 GRANT_TYPES = ("refresh_token", "authorization_code", "client_credentials")
 

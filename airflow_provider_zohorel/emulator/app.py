@@ -1,20 +1,21 @@
 """The emulator as one ASGI application: accounts, CRM and admin API on one base URL.
 
 A thin router over raw ASGI (no framework, no body models) so that the emulator is never the
-bottleneck of a benchmark. The lifespan starts the event-loop lag probe.
+bottleneck of a benchmark: ``routes`` says who answers a path, the ``wire`` handlers decode,
+ask the ``model`` and encode. The lifespan starts the event-loop lag probe.
 """
 
 from __future__ import annotations
 
 import logging
 
-from airflow_provider_zohorel.emulator import errors
-from airflow_provider_zohorel.emulator.admin_api import PREFIX as ADMIN_PREFIX
-from airflow_provider_zohorel.emulator.admin_api import handle_admin
-from airflow_provider_zohorel.emulator.config import EmulatorConfig
-from airflow_provider_zohorel.emulator.counters import LoopLagProbe
-from airflow_provider_zohorel.emulator.crm import handle_crm
-from airflow_provider_zohorel.emulator.http_io import (
+from airflow_provider_zohorel.emulator import errors, routes
+from airflow_provider_zohorel.emulator.errors import ZohoError
+from airflow_provider_zohorel.emulator.model.config import EmulatorConfig
+from airflow_provider_zohorel.emulator.model.counters import LoopLagProbe
+from airflow_provider_zohorel.emulator.model.state import EmulatorState
+from airflow_provider_zohorel.emulator.wire.admin_responses import run_admin
+from airflow_provider_zohorel.emulator.wire.asgi_io import (
     Receive,
     Reply,
     Scope,
@@ -24,8 +25,8 @@ from airflow_provider_zohorel.emulator.http_io import (
     read_body,
     send_reply,
 )
-from airflow_provider_zohorel.emulator.oauth_endpoint import REVOKE_PATH, TOKEN_PATH, handle_oauth
-from airflow_provider_zohorel.emulator.state import EmulatorState
+from airflow_provider_zohorel.emulator.wire.crm_gate import error_reply, pass_gate
+from airflow_provider_zohorel.emulator.wire.oauth_responses import handle_oauth
 
 log = logging.getLogger("zoho_emulator")
 
@@ -51,14 +52,25 @@ class EmulatorApp:
         state = self.state
         endpoint: str | None = "unknown"
         try:
-            if path.startswith("/crm/"):
-                endpoint, reply = await handle_crm(state, scope, body)
-            elif path in (TOKEN_PATH, REVOKE_PATH):
-                endpoint = "oauth.token" if path == TOKEN_PATH else "oauth.revoke"
-                reply = handle_oauth(state, scope, body)
-            elif path.startswith(ADMIN_PREFIX):
+            if path.startswith(routes.CRM_PREFIX):
+                try:
+                    route = routes.match_crm(path)
+                except ZohoError as error:
+                    endpoint, reply = "crm.invalid_url", error_reply(error)
+                else:
+                    endpoint = route.endpoint
+                    reply = await pass_gate(state, scope, body, route.version, route.parts, route.handlers)
+            elif path in (routes.TOKEN_PATH, routes.REVOKE_PATH):
+                endpoint = "oauth.token" if path == routes.TOKEN_PATH else "oauth.revoke"
+                reply = handle_oauth(state, scope, body, revoke=path == routes.REVOKE_PATH)
+            elif path.startswith(routes.ADMIN_PREFIX):
                 endpoint = None
-                reply = handle_admin(self, scope, body)
+                method: str = scope["method"]
+                match = routes.match_admin(method, path)
+                if match is None:
+                    reply = json_reply(404, {"error": f"no admin endpoint {method} {path}"})
+                else:
+                    reply = run_admin(self, scope, body, *match)
             else:
                 reply = json_reply(404, errors.invalid_url_pattern().body())
         except Exception as exc:  # a bug in the emulator: say so instead of a bare 500

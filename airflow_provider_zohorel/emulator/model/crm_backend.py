@@ -1,26 +1,26 @@
-"""The Update Related Records API itself: resolve the URL, check the body, relate each item.
+"""The CRM's related-records operations on the model: resolve a URL's parent and related
+list, then relate (or update notes for) each decoded item.
 
-Request-level problems raise :class:`ZohoError`; item problems become per-item envelopes in
-``data``. Checks run in this order (each stops the request): parent module (INVALID_MODULE),
-scope (OAUTH_SCOPE_MISMATCH), user permissions (NO_PERMISSION, AUTHORIZATION_FAILED), parent
-record (INVALID_DATA, ``resource_path_index`` 1), related list (INVALID_DATA, index 2), body.
-The HTTP status then follows the version: v2/v2.1 answer 200 or 202, v3+ answer 200, 207 or 400.
+Request-level problems raise :class:`ZohoError`; item problems become per-item envelopes. URL
+checks run in Zoho's order (each stops the request): parent module (INVALID_MODULE), scope
+(OAUTH_SCOPE_MISMATCH), user permissions (NO_PERMISSION, AUTHORIZATION_FAILED), parent record
+(INVALID_DATA, ``resource_path_index`` 1), related list (INVALID_DATA, index 2). Decoding the
+body and choosing the HTTP status belong to the wire layer (``wire/crm_requests.py``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-import msgspec
-
-from airflow_provider_zohorel.emulator import catalog, errors
-from airflow_provider_zohorel.emulator.catalog import JunctionField, Relation
+from airflow_provider_zohorel.emulator import errors
 from airflow_provider_zohorel.emulator.errors import ZohoError, envelope, item_field_error
-from airflow_provider_zohorel.emulator.records import normalise_id
-from airflow_provider_zohorel.emulator.state import EmulatorState
-from airflow_provider_zohorel.emulator.users import User
+from airflow_provider_zohorel.emulator.model import catalog
+from airflow_provider_zohorel.emulator.model.catalog import JunctionField, Relation
+from airflow_provider_zohorel.emulator.model.records import normalise_id
+from airflow_provider_zohorel.emulator.model.state import EmulatorState
+from airflow_provider_zohorel.emulator.model.users import User
 
-MAX_ITEMS = 100
 NOTE_FIELDS = frozenset({"Note_Title", "Note_Content"})
 
 _UPDATE_SCOPES = {m.api_name: catalog.update_scopes(m.scope_name) for m in catalog.MODULES.values()}
@@ -51,64 +51,27 @@ def _invalid_relation(state: EmulatorState) -> ZohoError:
     return ZohoError(400, "INVALID_DATA", errors.MSG_INVALID_RELATION, {"resource_path_index": 2})
 
 
-def _parse_items(body: bytes, single: bool) -> list[Any]:
-    """The ``data`` array, or a request-level error for a missing, empty or oversized one."""
-    if body.strip():
-        try:
-            doc = msgspec.json.decode(body)
-        except msgspec.DecodeError:
-            raise ZohoError(400, "INVALID_DATA", errors.MSG_INVALID_JSON, {"json_path": "$"}) from None
-    else:
-        doc = {}
-    missing = ZohoError(
-        400,
-        "MANDATORY_NOT_FOUND",
-        errors.MSG_MANDATORY_NOT_FOUND,
-        {"api_name": "data", "json_path": "$.data"},
-    )
-    if type(doc) is not dict or "data" not in doc:
-        raise missing
-    data = doc["data"]
-    if type(data) is not list:
-        raise ZohoError(
-            400,
-            "INVALID_DATA",
-            errors.MSG_INVALID_DATA,
-            {"api_name": "data", "json_path": "$.data", "expected_data_type": "jsonarray"},
-        )
-    if not data:
-        raise missing
-    limit = 1 if single else MAX_ITEMS
-    if len(data) > limit:
-        raise ZohoError(
-            400,
-            "LIMIT_EXCEEDED",
-            errors.MSG_LIMIT_EXCEEDED.format(limit=limit),
-            {"limit": str(limit), "param_name": "data"},
-        )
-    return data
+@dataclass(frozen=True, slots=True)
+class UpdateTarget:
+    """Where an update goes, once the URL has passed every request-level check."""
+
+    parent: str
+    record_id: str
+    #: None for the parent's Notes list (notes belong to one parent record).
+    relation: Relation | None
+    related: str
 
 
-def _status(version: str, succeeded: int, total: int) -> int:
-    if succeeded == total:
-        return 200
-    if version in catalog.V2_STATUS_REGIME:
-        return 202
-    return 400 if succeeded == 0 else 207
-
-
-def update_related_records(
+def resolve_update(
     state: EmulatorState,
     version: str,
     module_name: str,
     record_id: str,
     related_list: str,
-    related_id: str | None,
-    body: bytes,
     user: User,
     scopes: frozenset[str],
-) -> tuple[int, dict[str, Any]]:
-    """Handle a bulk (``related_id`` None) or single PUT; returns (HTTP status, JSON body)."""
+) -> UpdateTarget:
+    """Check the URL of an update in Zoho's order; raises the first request-level error."""
     parent = resolve_parent_module(module_name, version, user)
     if scopes.isdisjoint(_UPDATE_SCOPES[parent]):
         raise errors.scope_mismatch()
@@ -122,22 +85,30 @@ def update_related_records(
         status = state.config.unknown_parent_status
         message = errors.MSG_INVALID_PARENT_400 if status == 400 else errors.MSG_INVALID_PARENT_404
         raise ZohoError(status, "INVALID_DATA", message, {"resource_path_index": 1})
-
     # Notes are the one related list the reference page addresses in lower case.
     if (
         related_list.lower() == "notes"
         and parent in catalog.NOTE_PARENT_MODULES
         and "Notes" not in user.denied
     ):
-        items = _parse_items(body, related_id is not None)
-        results, succeeded = _update_notes(state, parent, record_id, items, related_id)
+        return UpdateTarget(parent, record_id, None, "Notes")
+    related = catalog.canonical_module(related_list, version)
+    relation = catalog.relation_between(parent, related, version) if related else None
+    if relation is None or related is None or related in user.denied:
+        raise _invalid_relation(state)
+    return UpdateTarget(parent, record_id, relation, related)
+
+
+def apply_update(
+    state: EmulatorState, target: UpdateTarget, items: list[Any], related_id: str | None
+) -> tuple[list[dict[str, Any]], int]:
+    """Relate (or update notes for) each decoded item; returns (per-item results, successes)."""
+    if target.relation is None:
+        results, succeeded = _update_notes(state, target.parent, target.record_id, items, related_id)
     else:
-        related = catalog.canonical_module(related_list, version)
-        relation = catalog.relation_between(parent, related, version) if related else None
-        if relation is None or related is None or related in user.denied:
-            raise _invalid_relation(state)
-        items = _parse_items(body, related_id is not None)
-        results, succeeded = _relate(state, relation, parent, related, record_id, items, related_id)
+        results, succeeded = _relate(
+            state, target.relation, target.parent, target.related, target.record_id, items, related_id
+        )
     counters = state.counters
     counters.items += len(results)
     if succeeded != len(results):
@@ -145,7 +116,7 @@ def update_related_records(
         for result in results:
             if result["status"] == "error":
                 item_errors[result["code"]] = item_errors.get(result["code"], 0) + 1
-    return _status(version, succeeded, len(results)), {"data": results}
+    return results, succeeded
 
 
 def _check_value(spec: JunctionField, value: Any) -> tuple[bool, Any]:
@@ -208,8 +179,8 @@ def _relate(
 ) -> tuple[list[dict[str, Any]], int]:
     """Relate each item to the parent. This loop is the emulator's hot path: 100 items per call."""
     records = state.records.records
-    relations = state.relations
-    table = relations.table(relation)
+    links = state.links
+    table = links.table(relation)
     failing = state.faults.failing_ids
     strict = state.config.strict_fields
     has_mandatory = bool(_MANDATORY[relation.name])
@@ -260,7 +231,7 @@ def _relate(
         stored = table.get(key)
         succeeded += 1
         if stored is None:
-            relations.insert(relation, key, values)
+            links.insert(relation, key, values)
             added_count += 1
             append(
                 {"code": "SUCCESS", "details": {"id": rid}, "message": "relation added", "status": "success"}

@@ -1,4 +1,4 @@
-"""The junction table: one stored link per related pair, whichever side the request names.
+"""The link store (a junction table): one link per related pair, whichever side names it.
 
 ``PUT /Leads/L/Campaigns`` (id C) and ``PUT /Campaigns/C/Leads`` (id L) address the same
 link, stored under the relation's fixed orientation (Campaigns first) with its junction fields.
@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from airflow_provider_zohorel.emulator.catalog import Relation
+from airflow_provider_zohorel.emulator.model.catalog import Relation
 
 #: (relation name, first id, second id, junction fields)
 LinkRow = tuple[str, str, str, dict[str, Any]]
 
 
-class RelationStore:
+class LinkStore:
     """All links with their junction fields."""
 
     def __init__(self) -> None:

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_zohorel.emulator.accounts import Accounts
-from airflow_provider_zohorel.emulator.clock import Clock
-from airflow_provider_zohorel.emulator.config import EmulatorConfig
-from airflow_provider_zohorel.emulator.counters import Counters
-from airflow_provider_zohorel.emulator.faults import FaultPlan
-from airflow_provider_zohorel.emulator.limits import ConcurrencyGate, CreditBudget
-from airflow_provider_zohorel.emulator.records import RecordStore
-from airflow_provider_zohorel.emulator.relations import RelationStore
-from airflow_provider_zohorel.emulator.users import User, UserDirectory
+from airflow_provider_zohorel.emulator.model.accounts import Accounts
+from airflow_provider_zohorel.emulator.model.clock import Clock
+from airflow_provider_zohorel.emulator.model.config import EmulatorConfig
+from airflow_provider_zohorel.emulator.model.counters import Counters
+from airflow_provider_zohorel.emulator.model.faults import FaultPlan
+from airflow_provider_zohorel.emulator.model.limits import ConcurrencyGate, CreditBudget
+from airflow_provider_zohorel.emulator.model.links import LinkStore
+from airflow_provider_zohorel.emulator.model.records import RecordStore
+from airflow_provider_zohorel.emulator.model.users import User, UserDirectory
 
 #: Id of the administrator created for clients seeded without a user.
 DEFAULT_ADMIN_ID = "4150868000000000001"
@@ -38,7 +38,7 @@ class EmulatorState:
         self.users = UserDirectory()
         self.accounts = Accounts(self.clock, lambda: self.config, self.faults.deny_next_mint)
         self.records = RecordStore()
-        self.relations = RelationStore()
+        self.links = LinkStore()
         self.credits = CreditBudget()
 
     def fresh(self) -> EmulatorState:
@@ -71,5 +71,5 @@ class EmulatorState:
         result["credits_in_window"] = self.credits.in_window(now, config.credit_window_s)
         result["credit_limit"] = config.credit_limit
         result["faults_injected"] = dict(self.faults.injected)
-        result["relations"] = self.relations.count
+        result["relations"] = self.links.count
         return result

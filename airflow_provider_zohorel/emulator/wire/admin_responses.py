@@ -1,9 +1,9 @@
-"""The admin API under ``/__emulator__/``: seed, configure, inject faults, inspect, reset.
+"""Handlers of the admin API under ``/__emulator__/``: seed, configure, inject faults, inspect,
+reset. Each is named after its HTTP method and path (``post_records`` answers ``POST records``).
 
-No Zoho path starts with ``/__emulator__``, so the admin API shares the base URL safely. All
-bodies and answers are JSON; errors are ``{"error": "..."}`` with HTTP 400 (bad input) or 404
-(unknown path or record). :class:`~airflow_provider_zohorel.emulator.admin_client.EmulatorAdmin`
-is the typed Python client for every endpoint listed in ``ROUTES``.
+All bodies and answers are JSON; errors are ``{"error": "..."}`` with HTTP 400 (bad input) or 404
+(unknown path or record). ``routes.ADMIN_ROUTES`` maps paths to these handlers;
+:class:`~airflow_provider_zohorel.emulator.admin_client.EmulatorAdmin` is the typed Python client.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from typing import Any, Protocol, TypeVar
 
 import msgspec
 
-from airflow_provider_zohorel.emulator import catalog
-from airflow_provider_zohorel.emulator.accounts import AccountsError
-from airflow_provider_zohorel.emulator.config import config_to_dict, patched
-from airflow_provider_zohorel.emulator.http_io import Reply, Scope, json_reply, query_params
-from airflow_provider_zohorel.emulator.records import RecordError
-from airflow_provider_zohorel.emulator.seed import (
+from airflow_provider_zohorel.emulator.model import catalog
+from airflow_provider_zohorel.emulator.model.accounts import AccountsError
+from airflow_provider_zohorel.emulator.model.config import config_to_dict, patched
+from airflow_provider_zohorel.emulator.model.records import RecordError
+from airflow_provider_zohorel.emulator.model.seed import (
     ClientSeed,
     NoteSeed,
     RecordSeed,
@@ -34,10 +33,10 @@ from airflow_provider_zohorel.emulator.seed import (
     load_seed_source,
     parse_seed,
 )
-from airflow_provider_zohorel.emulator.state import EmulatorState
-from airflow_provider_zohorel.emulator.users import Permissions
+from airflow_provider_zohorel.emulator.model.state import EmulatorState
+from airflow_provider_zohorel.emulator.model.users import Permissions
+from airflow_provider_zohorel.emulator.wire.asgi_io import Reply, Scope, json_reply, query_params
 
-PREFIX = "/__emulator__/"
 _STARTED = time.monotonic()
 
 T = TypeVar("T")
@@ -96,19 +95,20 @@ def _json_object(body: bytes) -> dict[str, Any]:
     return value
 
 
-Handler = Callable[[EmulatorState, Scope, bytes], Any]
+#: An admin handler: (state, scope, body, *path arguments) -> JSON-ready answer.
+AdminHandler = Callable[..., Any]
 
 
-def health(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def get_health(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``GET health``: liveness."""
     return {"status": "ok", "uptime_s": round(time.monotonic() - _STARTED, 3)}
 
 
-def summary(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def get_summary(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``GET summary``: how much is seeded."""
     return {
         "records": state.records.counts(),
-        "relations": state.relations.count,
+        "relations": state.links.count,
         "users": len(state.users.users),
         "clients": len(state.accounts.clients),
         "refresh_tokens": sum(1 for g in state.accounts.grants.values() if g.is_refresh_token),
@@ -121,16 +121,16 @@ class StateHolder(Protocol):
     state: EmulatorState
 
 
-def reset(holder: StateHolder, scope: Scope, body: bytes) -> Any:
+def post_reset(holder: StateHolder, scope: Scope, body: bytes) -> Any:
     """``POST reset``: empty state, startup config, no faults, zero counters; then an optional seed."""
     request = _decode(body, ResetRequest)
     doc = None
     if request.seed is not None:
         doc = load_seed_source(request.seed) if isinstance(request.seed, str) else parse_seed(request.seed)
     state = holder.state.fresh()
-    summary_ = apply_seed(state, doc) if doc is not None else None
+    created = apply_seed(state, doc) if doc is not None else None
     holder.state = state
-    return {"status": "ok", "seed": summary_}
+    return {"status": "ok", "seed": created}
 
 
 def get_config(state: EmulatorState, scope: Scope, body: bytes) -> Any:
@@ -147,7 +147,7 @@ def patch_config(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     return config_to_dict(state.config)
 
 
-def add_user(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def post_users(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``POST users``: create or update a user."""
     seed = _decode(body, UserSeed)
     user = state.users.upsert(
@@ -161,12 +161,12 @@ def add_user(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     return user.to_dict()
 
 
-def list_users(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def get_users(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``GET users``."""
     return {"users": [u.to_dict() for u in state.users.users.values()]}
 
 
-def set_permissions(state: EmulatorState, scope: Scope, body: bytes, user_id: str) -> Any:
+def put_user_permissions(state: EmulatorState, scope: Scope, body: bytes, user_id: str) -> Any:
     """``PUT users/{id}/permissions``: replace a user's permissions."""
     user = state.users.get(user_id)
     if user is None:
@@ -175,7 +175,7 @@ def set_permissions(state: EmulatorState, scope: Scope, body: bytes, user_id: st
     return user.to_dict()
 
 
-def add_client(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def post_clients(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``POST clients``: register a client (and optional refresh tokens)."""
     seed = _decode(body, ClientSeed)
     if seed.user_id is not None and state.users.get(seed.user_id) is None:
@@ -186,12 +186,12 @@ def add_client(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     return {**client.to_dict(), "refresh_tokens": tokens}
 
 
-def list_clients(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def get_clients(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``GET clients``."""
     return {"clients": [c.to_dict() for c in state.accounts.clients.values()]}
 
 
-def add_refresh_token(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def post_refresh_tokens(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``POST refresh_tokens``: issue a refresh token (generated unless given)."""
     seed = _decode(body, RefreshTokenSeed)
     if seed.user_id is not None and state.users.get(seed.user_id) is None:
@@ -205,20 +205,20 @@ def add_refresh_token(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     }
 
 
-def add_grant_code(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def post_grant_codes(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``POST grant_codes``: issue a single-use authorization code."""
     request = _decode(body, GrantCodeRequest)
     code = state.accounts.add_grant_code(request.client_id, request.code, request.scopes, request.user_id)
     return {"code": code.code, "client_id": code.client_id, "scopes": list(code.scopes)}
 
 
-def add_records_(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def post_records(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``POST records``: records by ``ids``, ``range`` or ``count``; answers their ids."""
     module, ids = add_records(state, _decode(body, RecordSeed))
     return {"module": module, "ids": ids}
 
 
-def list_records(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def get_records(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``GET records?module=Leads``: ids of one module."""
     module = catalog.module_for_seeding(query_params(scope).get("module", ""))
     if module is None:
@@ -235,12 +235,12 @@ def get_record(state: EmulatorState, scope: Scope, body: bytes, record_id: str) 
     return {"id": record_id, "module": record.module, "fields": record.fields}
 
 
-def add_notes_(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def post_notes(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``POST notes``: notes under a seeded parent; answers their ids."""
     return {"ids": add_notes(state, _decode(body, NoteSeed))}
 
 
-def list_notes(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def get_notes(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``GET notes?parent_id=X``: notes of one parent."""
     parent_id = query_params(scope).get("parent_id")
     notes = [
@@ -251,12 +251,12 @@ def list_notes(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     return {"notes": notes}
 
 
-def add_relation_(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def post_relations(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``POST relations``: create or update a link directly (no API call, no limits)."""
     return {"added": add_relation(state, _decode(body, RelationSeed))}
 
 
-def relations_of(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def get_relations(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``GET relations?id=X[&related=Module]``: links of a record, from either side."""
     params = query_params(scope)
     record_id = params.get("id", "")
@@ -265,7 +265,7 @@ def relations_of(state: EmulatorState, scope: Scope, body: bytes) -> Any:
         raise AdminError(404, f"unknown record {record_id!r}")
     wanted = catalog.module_for_seeding(params["related"]) if "related" in params else None
     relations = []
-    for name, partner, fields in state.relations.of_record(record_id):
+    for name, partner, fields in state.links.of_record(record_id):
         partner_record = state.records.get(partner)
         module = partner_record.module if partner_record is not None else None
         if wanted is not None and module != wanted:
@@ -277,11 +277,11 @@ def relations_of(state: EmulatorState, scope: Scope, body: bytes) -> Any:
 EXPORT_COLUMNS = ["relation", "first_module", "first_id", "second_module", "second_id", "fields"]
 
 
-def export_relations(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def get_relations_export(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``GET relations/export[?relation=Campaigns-Leads]``: every link, as compact rows."""
     relation = query_params(scope).get("relation")
     rows = []
-    for name, first, second, fields in state.relations.rows(relation):
+    for name, first, second, fields in state.links.rows(relation):
         rel = catalog.RELATIONS_BY_NAME[name]
         rows.append([name, rel.first, first, rel.second, second, fields])
     return {"count": len(rows), "columns": EXPORT_COLUMNS, "rows": rows}
@@ -292,7 +292,7 @@ def get_counters(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     return state.counters_snapshot()
 
 
-def reset_counters(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def post_counters_reset(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``POST counters/reset``."""
     state.reset_counters()
     return state.counters_snapshot()
@@ -303,7 +303,7 @@ def get_faults(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     return state.faults.to_dict()
 
 
-def set_faults(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def put_faults(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``PUT faults``: merge into the fault plan; answers the whole plan."""
     try:
         state.faults.update(_json_object(body))
@@ -312,19 +312,19 @@ def set_faults(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     return state.faults.to_dict()
 
 
-def clear_faults(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def delete_faults(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``DELETE faults``."""
     state.faults.clear()
     return state.faults.to_dict()
 
 
-def expire_tokens(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def post_tokens_expire(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``POST tokens/expire``: expire all access tokens now (or those of one refresh token)."""
     request = _decode(body, TokenSelector)
     return {"expired": state.accounts.expire_tokens(request.refresh_token)}
 
 
-def revoke_token(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def post_tokens_revoke(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``POST tokens/revoke``: revoke a refresh token and its access tokens."""
     request = _decode(body, TokenSelector)
     if not request.refresh_token:
@@ -332,14 +332,14 @@ def revoke_token(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     return {"revoked": state.accounts.revoke(request.refresh_token)}
 
 
-def load_seed(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def post_seed(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``POST seed`` (a seed document) or ``POST seed?name=demo`` (a bundled seed)."""
     name = query_params(scope).get("name")
     doc = load_seed_source(name) if name else parse_seed(body)
     return apply_seed(state, doc)
 
 
-def advance_clock(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+def post_clock_advance(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     """``POST clock/advance``: move emulator time forward (token expiry, windows)."""
     request = _decode(body, ClockAdvance)
     if request.seconds < 0:
@@ -347,53 +347,14 @@ def advance_clock(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     return {"offset_s": state.clock.advance(request.seconds)}
 
 
-ROUTES: dict[tuple[str, str], Handler] = {
-    ("GET", "health"): health,
-    ("GET", "summary"): summary,
-    ("GET", "config"): get_config,
-    ("PATCH", "config"): patch_config,
-    ("POST", "users"): add_user,
-    ("GET", "users"): list_users,
-    ("POST", "clients"): add_client,
-    ("GET", "clients"): list_clients,
-    ("POST", "refresh_tokens"): add_refresh_token,
-    ("POST", "grant_codes"): add_grant_code,
-    ("POST", "records"): add_records_,
-    ("GET", "records"): list_records,
-    ("POST", "notes"): add_notes_,
-    ("GET", "notes"): list_notes,
-    ("POST", "relations"): add_relation_,
-    ("GET", "relations"): relations_of,
-    ("GET", "relations/export"): export_relations,
-    ("GET", "counters"): get_counters,
-    ("POST", "counters/reset"): reset_counters,
-    ("GET", "faults"): get_faults,
-    ("PUT", "faults"): set_faults,
-    ("DELETE", "faults"): clear_faults,
-    ("POST", "tokens/expire"): expire_tokens,
-    ("POST", "tokens/revoke"): revoke_token,
-    ("POST", "seed"): load_seed,
-    ("POST", "clock/advance"): advance_clock,
-}
-
-
-def handle_admin(holder: StateHolder, scope: Scope, body: bytes) -> Reply:
-    """Answer a request under ``/__emulator__/``."""
-    method: str = scope["method"]
-    sub = scope["path"][len(PREFIX) :].strip("/")
-    state = holder.state
+def run_admin(
+    holder: StateHolder, scope: Scope, body: bytes, handler: AdminHandler, args: tuple[str, ...]
+) -> Reply:
+    """Run an admin handler and turn refusals into ``{"error": ...}`` answers."""
     try:
-        if (method, sub) == ("POST", "reset"):
-            return json_reply(200, reset(holder, scope, body))
-        handler = ROUTES.get((method, sub))
-        if handler is not None:
-            return json_reply(200, handler(state, scope, body))
-        parts = sub.split("/")
-        if method == "GET" and len(parts) == 2 and parts[0] == "records":
-            return json_reply(200, get_record(state, scope, body, parts[1]))
-        if method == "PUT" and len(parts) == 3 and parts[0] == "users" and parts[2] == "permissions":
-            return json_reply(200, set_permissions(state, scope, body, parts[1]))
-        raise AdminError(404, f"no admin endpoint {method} {PREFIX}{sub}")
+        if handler is post_reset:
+            return json_reply(200, post_reset(holder, scope, body))
+        return json_reply(200, handler(holder.state, scope, body, *args))
     except AdminError as exc:
         return json_reply(exc.status, {"error": exc.message})
     except (SeedError, AccountsError, RecordError) as exc:

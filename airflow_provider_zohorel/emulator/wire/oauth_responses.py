@@ -7,12 +7,9 @@ errors included, is HTTP 200 with a JSON body.
 
 from __future__ import annotations
 
-from airflow_provider_zohorel.emulator import http_io
-from airflow_provider_zohorel.emulator.http_io import Reply, Scope, json_reply
-from airflow_provider_zohorel.emulator.state import EmulatorState
-
-TOKEN_PATH = "/oauth/v2/token"  # noqa: S105
-REVOKE_PATH = "/oauth/v2/token/revoke"
+from airflow_provider_zohorel.emulator.model.state import EmulatorState
+from airflow_provider_zohorel.emulator.wire import asgi_io as http_io
+from airflow_provider_zohorel.emulator.wire.asgi_io import Reply, Scope, json_reply
 
 
 def _params(scope: Scope, body: bytes) -> dict[str, str]:
@@ -25,12 +22,12 @@ def _params(scope: Scope, body: bytes) -> dict[str, str]:
     return params
 
 
-def handle_oauth(state: EmulatorState, scope: Scope, body: bytes) -> Reply:
-    """Answer a request to one of the two OAuth paths."""
+def handle_oauth(state: EmulatorState, scope: Scope, body: bytes, revoke: bool = False) -> Reply:
+    """Answer the token endpoint, or (``revoke``) the revocation endpoint."""
     if scope["method"] != "POST":
         return json_reply(405, {"error": "invalid_request", "error_description": "use POST"})
     params = _params(scope, body)
-    if scope["path"] == REVOKE_PATH:
+    if revoke:
         token = params.get("token", "")
         if not token:
             return json_reply(200, {"error": "invalid_request"})

@@ -29,11 +29,11 @@ from typing import Any
 
 import msgspec
 
-from airflow_provider_zohorel.emulator import catalog
-from airflow_provider_zohorel.emulator.config import patched
-from airflow_provider_zohorel.emulator.records import RecordError, id_range, normalise_id
-from airflow_provider_zohorel.emulator.state import EmulatorState
-from airflow_provider_zohorel.emulator.users import Permissions
+from airflow_provider_zohorel.emulator.model import catalog
+from airflow_provider_zohorel.emulator.model.config import patched
+from airflow_provider_zohorel.emulator.model.records import RecordError, id_range, normalise_id
+from airflow_provider_zohorel.emulator.model.state import EmulatorState
+from airflow_provider_zohorel.emulator.model.users import Permissions
 
 #: Names of seeds bundled in ``airflow_provider_zohorel/emulator/seeds/``.
 BUNDLED_SEEDS = ("demo",)
@@ -284,5 +284,5 @@ def add_relation(state: EmulatorState, spec: RelationSeed, what: str = "relation
     if unknown:
         raise SeedError(f"{what}: {sorted(unknown)} are not fields of {relation.name}")
     if relation.first == parent_module:
-        return state.relations.upsert(relation, parent_id, related_id, spec.fields)
-    return state.relations.upsert(relation, related_id, parent_id, spec.fields)
+        return state.links.upsert(relation, parent_id, related_id, spec.fields)
+    return state.links.upsert(relation, related_id, parent_id, spec.fields)
