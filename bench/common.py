@@ -9,7 +9,6 @@ their functions, never at module level.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import platform
 import tempfile
@@ -101,18 +100,9 @@ def fresh_token_cache(name: str) -> Path:
 
 def zoho_connection(base_url: str, creds: Credentials) -> str:
     """An ``AIRFLOW_CONN_*`` value (JSON form) for the emulator at ``base_url``."""
-    return json.dumps(
-        {
-            "conn_type": "zoho_crm",
-            "login": creds.client_id,
-            "password": creds.client_secret,
-            "extra": {
-                "refresh_token": creds.refresh_token,
-                "accounts_url": base_url,
-                "api_version": API_VERSION,
-            },
-        }
-    )
+    from airflow_provider_zohorel.emulator import connection_json
+
+    return connection_json(base_url, creds, api_version=API_VERSION)
 
 
 def use_emulator(emu: ZohoEmulator, creds: Credentials, name: str) -> None:

@@ -61,12 +61,7 @@ def _summary(db: Path) -> dict[str, Any]:
 
 
 def run(config: Config, say: Callable[[str], None]) -> list[Row]:
-    from airflow_provider_zohorel.emulator import (
-        DEMO_CLIENT_ID,
-        DEMO_CLIENT_SECRET,
-        DEMO_REFRESH_TOKEN,
-        ZohoEmulator,
-    )
+    from airflow_provider_zohorel.emulator import ZohoEmulator
 
     section = f"6. End to end: `airflow dags test {DAG_ID}` (SQLite, subprocess)"
     home = Path(tempfile.mkdtemp(prefix="dag-home-", dir=workdir()))
@@ -84,18 +79,7 @@ def run(config: Config, say: Callable[[str], None]) -> list[Row]:
     say("    airflow db migrate (not counted)")
     migrate = _airflow(["db", "migrate"], env, config.timeout)
     with ZohoEmulator(seed="demo") as emu:
-        env["AIRFLOW_CONN_ZOHO_CRM_DEFAULT"] = json.dumps(
-            {
-                "conn_type": "zoho_crm",
-                "login": DEMO_CLIENT_ID,
-                "password": DEMO_CLIENT_SECRET,
-                "extra": {
-                    "refresh_token": DEMO_REFRESH_TOKEN,
-                    "accounts_url": emu.base_url,
-                    "api_version": "v8",
-                },
-            }
-        )
+        env.update(emu.connection_env())
         say(f"    airflow dags test {DAG_ID}")
         wall = _airflow(["dags", "test", DAG_ID], env, config.timeout)
         calls = int(emu.admin.counters()["crm_requests"])

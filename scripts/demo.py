@@ -56,29 +56,13 @@ def main() -> int:
     parser.add_argument("--verbose", action="store_true", help="show the whole Airflow task log")
     args = parser.parse_args()
 
-    from airflow_provider_zohorel.emulator import (
-        DEMO_CLIENT_ID,
-        DEMO_CLIENT_SECRET,
-        DEMO_REFRESH_TOKEN,
-        ZohoEmulator,
-    )
+    from airflow_provider_zohorel.emulator import ZohoEmulator
 
     print("==> migrating the demo metadata database (.airflow-demo/airflow.db)", flush=True)
     airflow("db", "migrate", quiet=True)
     with ZohoEmulator(seed="demo") as emulator:
         print(f"==> Zoho CRM emulator listening on {emulator.base_url} (seed: demo)", flush=True)
-        os.environ["AIRFLOW_CONN_ZOHO_CRM_DEFAULT"] = json.dumps(
-            {
-                "conn_type": "zoho_crm",
-                "login": DEMO_CLIENT_ID,
-                "password": DEMO_CLIENT_SECRET,
-                "extra": {
-                    "refresh_token": DEMO_REFRESH_TOKEN,
-                    "accounts_url": emulator.base_url,
-                    "api_version": "v8",
-                },
-            }
-        )
+        os.environ.update(emulator.connection_env())
         print(f"==> airflow dags test {DAG_ID}", flush=True)
         airflow("dags", "test", DAG_ID, quiet=not args.verbose)
         result = summary_of_last_run()

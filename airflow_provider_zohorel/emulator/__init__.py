@@ -20,22 +20,27 @@ from airflow_provider_zohorel.emulator.admin_client import (
     EmulatorAdminError,
     RelationRow,
 )
-from airflow_provider_zohorel.emulator.model.seed import bundled_seed_dict
+from airflow_provider_zohorel.emulator.airflow_connection import (
+    DEMO_CREDENTIALS,
+    connection,
+    connection_json,
+    connection_uri,
+    connections_add_command,
+    env_var_name,
+)
 from airflow_provider_zohorel.emulator.server import EmulatorStartError, ZohoEmulator
 
-_DEMO = bundled_seed_dict("demo")
-_DEMO_CLIENT = _DEMO["clients"][0]
-
-#: Credentials of the bundled ``demo`` seed (the example DAGs and ``make demo`` use them).
-DEMO_CLIENT_ID: str = _DEMO_CLIENT["client_id"]
-DEMO_CLIENT_SECRET: str = _DEMO_CLIENT["client_secret"]
-DEMO_REFRESH_TOKEN: str = _DEMO_CLIENT["refresh_tokens"][0]
-DEMO_SCOPES: tuple[str, ...] = tuple(_DEMO_CLIENT["scopes"])
-DEMO_USER_ID: str = _DEMO_CLIENT["user_id"]
+#: Credentials of the bundled ``demo`` seed, one by one (the example DAGs and ``make demo``).
+DEMO_CLIENT_ID: str = DEMO_CREDENTIALS.client_id
+DEMO_CLIENT_SECRET: str = DEMO_CREDENTIALS.client_secret
+DEMO_REFRESH_TOKEN: str = DEMO_CREDENTIALS.refresh_token
+DEMO_SCOPES: tuple[str, ...] = DEMO_CREDENTIALS.scopes
+DEMO_USER_ID: str = DEMO_CREDENTIALS.user_id
 
 __all__ = [
     "DEMO_CLIENT_ID",
     "DEMO_CLIENT_SECRET",
+    "DEMO_CREDENTIALS",
     "DEMO_REFRESH_TOKEN",
     "DEMO_SCOPES",
     "DEMO_USER_ID",
@@ -45,4 +50,9 @@ __all__ = [
     "EmulatorStartError",
     "RelationRow",
     "ZohoEmulator",
+    "connection",
+    "connection_json",
+    "connection_uri",
+    "connections_add_command",
+    "env_var_name",
 ]

@@ -26,7 +26,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from airflow_provider_zohorel.emulator.admin_client import EmulatorAdmin
+from airflow_provider_zohorel.emulator import airflow_connection as airflow_conn
+from airflow_provider_zohorel.emulator.admin_client import Credentials, EmulatorAdmin
+from airflow_provider_zohorel.emulator.airflow_connection import DEFAULT_API_VERSION
 from airflow_provider_zohorel.emulator.app import EmulatorApp
 from airflow_provider_zohorel.emulator.cli import READY_PREFIX
 from airflow_provider_zohorel.emulator.model.config import EmulatorConfig, patched
@@ -121,6 +123,40 @@ class ZohoEmulator:
     def pid(self) -> int | None:
         """Process id of the subprocess (None in-thread)."""
         return self._process.pid if self._process is not None else None
+
+    # --- the Airflow connection that points here ---------------------------------------------
+
+    def connection(
+        self,
+        credentials: Credentials | None = None,
+        *,
+        api_version: str | None = DEFAULT_API_VERSION,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """This emulator's Airflow connection (JSON form); demo credentials unless given."""
+        return airflow_conn.connection(self.base_url, credentials, api_version=api_version, **extra)
+
+    def connection_json(
+        self,
+        credentials: Credentials | None = None,
+        *,
+        api_version: str | None = DEFAULT_API_VERSION,
+        **extra: Any,
+    ) -> str:
+        """:meth:`connection` as JSON, the value of an ``AIRFLOW_CONN_*`` variable."""
+        return airflow_conn.connection_json(self.base_url, credentials, api_version=api_version, **extra)
+
+    def connection_env(
+        self,
+        conn_id: str = airflow_conn.DEFAULT_CONN_ID,
+        credentials: Credentials | None = None,
+        *,
+        api_version: str | None = DEFAULT_API_VERSION,
+        **extra: Any,
+    ) -> dict[str, str]:
+        """``{"AIRFLOW_CONN_<ID>": json}``, to merge into an environment or ``monkeypatch.setenv``."""
+        value = airflow_conn.connection_json(self.base_url, credentials, api_version=api_version, **extra)
+        return {airflow_conn.env_var_name(conn_id): value}
 
     def __enter__(self) -> ZohoEmulator:
         self.start()

@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 
 import requests
 
-from airflow_provider_zohorel.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
+from airflow_provider_zohorel.emulator import DEMO_CLIENT_SECRET
+from airflow_provider_zohorel.emulator import connection as emulator_connection
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "dags_examples"
@@ -73,15 +74,9 @@ def tail(path: Path, lines: int = 40) -> str:
 
 
 def zoho_connection(base_url: str, client_secret: str = DEMO_CLIENT_SECRET) -> dict[str, Any]:
-    """A ``zoho_crm`` connection (REST API body shape) pointing at the emulator."""
-    return {
-        "conn_type": "zoho_crm",
-        "login": DEMO_CLIENT_ID,
-        "password": client_secret,
-        "extra": json.dumps(
-            {"refresh_token": DEMO_REFRESH_TOKEN, "accounts_url": base_url, "api_version": "v8"}
-        ),
-    }
+    """A ``zoho_crm`` connection (REST API body shape: extra as a string) pointing at the emulator."""
+    conn = emulator_connection(base_url)
+    return {**conn, "password": client_secret, "extra": json.dumps(conn["extra"])}
 
 
 def connection_env(conn: dict[str, Any]) -> str:

@@ -11,10 +11,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_zohorel.emulator import (
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
-    DEMO_REFRESH_TOKEN,
     ZohoEmulator,
+    connection_json,
 )
 from tests.dag_runs import EXAMPLE_DAGS, TEST_DAGS, DagResult, dag_bag, run_dag_test
 
@@ -28,22 +26,6 @@ def load_dag_bag() -> Callable[[Path], Any]:
     return dag_bag
 
 
-def zoho_connection(base_url: str, api_version: str = "v8", **extra: Any) -> str:
-    return json.dumps(
-        {
-            "conn_type": "zoho_crm",
-            "login": DEMO_CLIENT_ID,
-            "password": DEMO_CLIENT_SECRET,
-            "extra": {
-                "refresh_token": DEMO_REFRESH_TOKEN,
-                "accounts_url": base_url,
-                "api_version": api_version,
-                **extra,
-            },
-        }
-    )
-
-
 @pytest.fixture
 def pg_uri() -> str:
     """The Postgres database the warehouse tests use (trust auth on this machine)."""
@@ -53,7 +35,7 @@ def pg_uri() -> str:
 @pytest.fixture
 def make_zoho_connection() -> Callable[..., str]:
     """``make_zoho_connection(base_url, api_version="v8", **extra)`` -> AIRFLOW_CONN_* JSON."""
-    return zoho_connection
+    return connection_json
 
 
 @pytest.fixture
@@ -62,7 +44,7 @@ def zoho(zoho_emulator_demo: ZohoEmulator, monkeypatch: pytest.MonkeyPatch, tmp_
 
     The emulator forgets its tokens on reset, so each test gets its own token cache too.
     """
-    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_CRM_DEFAULT", zoho_connection(zoho_emulator_demo.base_url))
+    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_CRM_DEFAULT", zoho_emulator_demo.connection_json())
     monkeypatch.setenv("ZOHOREL_TOKEN_CACHE_DIR", str(tmp_path / "token-cache"))
     return zoho_emulator_demo
 

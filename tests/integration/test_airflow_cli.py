@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_zohorel.emulator import DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
+from airflow_provider_zohorel.emulator.airflow_connection import connections_add_argv
 from tests.integration.zoho_integration import conn_json, token_requests
 
 pytestmark = pytest.mark.integration
@@ -123,14 +124,12 @@ def test_a_connection_added_with_the_cli_is_used_from_the_metadata_database(zoho
         ZOHOREL_TOKEN_CACHE_DIR=str(tmp_path / "tokens"),
     )
     (tmp_path / "home").mkdir()
-    extra = {"refresh_token": DEMO_REFRESH_TOKEN, "accounts_url": zoho.base_url, "api_version": "v8"}
+    # The same command the emulator prints when it starts.
     steps = [
         ["db", "migrate"],
-        ["connections", "add", "zoho_from_cli", "--conn-type", "zoho_crm", "--conn-login",
-         "1000.ZOHORELDEMOCLIENT000000000000", "--conn-password", DEMO_CLIENT_SECRET,
-         "--conn-extra", json.dumps(extra)],
+        connections_add_argv(zoho.base_url, "zoho_from_cli"),
         ["connections", "test", "zoho_from_cli"],
-    ]  # fmt: skip
+    ]
     outputs = []
     for argv in steps:
         run = subprocess.run(

@@ -10,6 +10,7 @@ from airflow_provider_zohorel.emulator import (
     DEMO_CLIENT_SECRET,
     DEMO_REFRESH_TOKEN,
     ZohoEmulator,
+    connection,
 )
 from airflow_provider_zohorel.hooks.zoho_crm import ZohoCRMHook
 from airflow_provider_zohorel.zoho.retry import RetryPolicy
@@ -35,18 +36,12 @@ def conn_json(
     **extra: Any,
 ) -> str:
     """An ``AIRFLOW_CONN_*`` value in JSON form; ``None`` leaves a field out."""
-    fields: dict[str, Any] = {"refresh_token": refresh_token, "accounts_url": base_url}
-    if api_version is not None:
-        fields["api_version"] = api_version
-    fields.update(extra)
-    doc: dict[str, Any] = {
-        "conn_type": "zoho_crm",
-        "extra": {k: v for k, v in fields.items() if v is not None},
-    }
-    if login is not None:
-        doc["login"] = login
-    if password is not None:
-        doc["password"] = password
+    doc = connection(base_url, api_version=api_version, refresh_token=refresh_token, **extra)
+    for key, value in (("login", login), ("password", password)):
+        if value is None:
+            del doc[key]
+        else:
+            doc[key] = value
     return json.dumps(doc)
 
 

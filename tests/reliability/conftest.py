@@ -13,14 +13,14 @@ import pytest
 from airflow_provider_zohorel.emulator import EmulatorAdmin, ZohoEmulator
 from tests.dag_runs import DagResult, keep_output
 from tests.reliability.accounting import LEDGER
-from tests.reliability.rel_support import Watcher, run_dag_test, zoho_connection
+from tests.reliability.rel_support import Watcher, run_dag_test
 
 
 @pytest.fixture
 def zoho(zoho_emulator_demo: ZohoEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ZohoEmulator:
     """The demo emulator, ``zoho_crm_default`` pointing at it, and a token cache of this test's own
     (a token cached by an earlier test would be unknown to the freshly reset emulator)."""
-    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_CRM_DEFAULT", zoho_connection(zoho_emulator_demo.base_url))
+    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_CRM_DEFAULT", zoho_emulator_demo.connection_json())
     monkeypatch.setenv("ZOHOREL_TOKEN_CACHE_DIR", str(tmp_path / "tokens"))
     return zoho_emulator_demo
 

@@ -5,7 +5,6 @@ of the randomized scenarios. A module of its own, because every test directory h
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -41,22 +40,6 @@ def reliability_seeds() -> list[int]:
     cases = int(os.environ.get("ZOHOREL_RELIABILITY_CASES", "5"))
     base = int(os.environ.get("ZOHOREL_RELIABILITY_SEED", "7100"))
     return [base + i for i in range(cases)]
-
-
-def zoho_connection(base_url: str, api_version: str = "v8", **extra: Any) -> str:
-    return json.dumps(
-        {
-            "conn_type": "zoho_crm",
-            "login": DEMO_CLIENT_ID,
-            "password": DEMO_CLIENT_SECRET,
-            "extra": {
-                "refresh_token": DEMO_REFRESH_TOKEN,
-                "accounts_url": base_url,
-                "api_version": api_version,
-                **extra,
-            },
-        }
-    )
 
 
 @dataclass(frozen=True)

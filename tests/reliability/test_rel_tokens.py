@@ -10,14 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_zohorel.emulator import (
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
-    DEMO_REFRESH_TOKEN,
-    DEMO_SCOPES,
-    DEMO_USER_ID,
-    Credentials,
-)
+from airflow_provider_zohorel.emulator import DEMO_CREDENTIALS, DEMO_REFRESH_TOKEN
 from airflow_provider_zohorel.zoho.retry import RetryPolicy
 from tests.reliability.accounting import assert_accounted
 from tests.reliability.rel_support import (
@@ -30,7 +23,7 @@ from tests.reliability.rel_support import (
 
 pytestmark = pytest.mark.integration
 
-DEMO = Credentials(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, DEMO_USER_ID, DEMO_SCOPES)
+DEMO = DEMO_CREDENTIALS
 BULK = "crm.related_records.bulk"
 
 

@@ -4,7 +4,6 @@ test directory has a ``conftest`` and test modules cannot tell them apart by imp
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from airflow_provider_zohorel.emulator import (
     Credentials,
     ZohoEmulator,
 )
+from airflow_provider_zohorel.emulator import connection_json as emulator_connection_json
 
 TESTS = Path(__file__).resolve().parents[1]
 DAGS = TESTS / "dags"
@@ -52,19 +52,7 @@ SECRETS = SecretRegistry()
 
 
 def connection_json(base_url: str, credentials: Credentials, **extra: Any) -> str:
-    return json.dumps(
-        {
-            "conn_type": "zoho_crm",
-            "login": credentials.client_id,
-            "password": credentials.client_secret,
-            "extra": {
-                "refresh_token": credentials.refresh_token,
-                "accounts_url": base_url,
-                "api_version": "v8",
-                **extra,
-            },
-        }
-    )
+    return emulator_connection_json(base_url, credentials, **extra)
 
 
 @dataclass
