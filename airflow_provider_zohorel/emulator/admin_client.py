@@ -50,6 +50,17 @@ class Credentials:
     scopes: tuple[str, ...]
 
 
+#: Scopes of ``create_credentials``: records, the connection test's user and org, and the
+#: metadata the official SDK reads (settings.related_lists, settings.fields; research 2.2).
+DEFAULT_SCOPES: tuple[str, ...] = (
+    "ZohoCRM.modules.ALL",
+    "ZohoCRM.users.READ",
+    "ZohoCRM.org.READ",
+    "ZohoCRM.settings.related_lists.READ",
+    "ZohoCRM.settings.fields.READ",
+)
+
+
 class EmulatorAdmin:
     """Client for one emulator's admin API."""
 
@@ -176,12 +187,16 @@ class EmulatorAdmin:
         user_id: str,
         *,
         update_related: bool = True,
+        read_related: bool = True,
+        delink_related: bool = True,
         related_privilege: bool = True,
         modules_denied: Sequence[str] = (),
     ) -> dict[str, Any]:
         """``PUT users/{id}/permissions``: replace a user's permissions."""
         body = {
             "update_related": update_related,
+            "read_related": read_related,
+            "delink_related": delink_related,
             "related_privilege": related_privilege,
             "modules_denied": list(modules_denied),
         }
@@ -255,6 +270,23 @@ class EmulatorAdmin:
         """``POST tokens/revoke``: revoke a refresh token and its access tokens."""
         return bool(self._call("POST", "tokens/revoke", {"refresh_token": refresh_token})["revoked"])
 
+    def revoke_access_token(self, access_token: str) -> bool:
+        """``POST tokens/revoke``: revoke one access token (it then answers INVALID_OAUTHTOKEN)."""
+        return bool(self._call("POST", "tokens/revoke", {"access_token": access_token})["revoked"])
+
+    def revoke_access_tokens(self, refresh_token: str | None = None) -> int:
+        """``POST tokens/revoke_access``: revoke every live access token (or one refresh token's),
+        keeping the refresh tokens; returns how many. Use it to revoke the token a client holds
+        without knowing it."""
+        body = self._drop_none(refresh_token=refresh_token)
+        return int(self._call("POST", "tokens/revoke_access", body)["revoked"])
+
+    def fail_auth(
+        self, count: int, code: str = "INVALID_TOKEN", message: str | None = None
+    ) -> dict[str, Any]:
+        """Answer the next ``count`` CRM requests 401 with ``code`` (any string), tokens untouched."""
+        return self.set_faults(auth_errors_next=count, auth_error_code=code, auth_error_message=message)
+
     # --- records, notes, relations --------------------------------------------------------------
 
     def add_records(
@@ -265,15 +297,18 @@ class EmulatorAdmin:
         count: int | None = None,
         id_range: tuple[RecordId, RecordId] | None = None,
         fields: Mapping[str, Any] | None = None,
+        external: Mapping[str, Any] | None = None,
     ) -> list[str]:
         """``POST records``: exactly one of ``ids``, ``count`` (generated) or ``id_range``
-        (inclusive); returns the ids."""
+        (inclusive); returns the ids. ``external`` gives them values of an external field:
+        ``{"field": "External_Lead_ID", "values": [...]}`` or ``{"field": ..., "prefix": "ext"}``."""
         body = self._drop_none(
             module=module,
             ids=list(ids) if ids is not None else None,
             count=count,
             range=list(id_range) if id_range is not None else None,
             fields=dict(fields) if fields is not None else None,
+            external=dict(external) if external is not None else None,
         )
         result: list[str] = self._call("POST", "records", body)["ids"]
         return result
@@ -334,6 +369,38 @@ class EmulatorAdmin:
         }
         return bool(self._call("POST", "relations", body)["added"])
 
+    def add_related_list(
+        self,
+        module: str,
+        api_name: str,
+        related_module: str,
+        *,
+        fields: Mapping[str, str] | None = None,
+        mandatory: Sequence[str] = (),
+        linking_module: str | None = None,
+        reverse_api_name: str | None = None,
+        relation: str | None = None,
+        display_label: str | None = None,
+    ) -> None:
+        """``POST related_lists``: a custom, linking-module or renamed related list (``fields``
+        maps junction field names to text, number, boolean, contact_role or any)."""
+        body = self._drop_none(
+            module=module,
+            api_name=api_name,
+            related_module=related_module,
+            linking_module=linking_module,
+            reverse_api_name=reverse_api_name,
+            relation=relation,
+            display_label=display_label,
+        )
+        body["fields"] = dict(fields or {})
+        body["mandatory"] = list(mandatory)
+        self._call("POST", "related_lists", body)
+
+    def add_contact_role(self, name: str, role_id: str | None = None) -> str:
+        """``POST contact_roles``: add a contact role; returns its id."""
+        return str(self._call("POST", "contact_roles", self._drop_none(name=name, id=role_id))["id"])
+
     def relations_of(self, record_id: RecordId, related_module: str | None = None) -> list[dict[str, Any]]:
         """``GET relations?id=X[&related=M]``: ``[{"relation", "module", "id", "fields"}]`` of a
         record, whichever side it was related from."""
@@ -388,7 +455,7 @@ class EmulatorAdmin:
     def create_credentials(
         self,
         *,
-        scopes: Sequence[str] = ("ZohoCRM.modules.ALL", "ZohoCRM.users.READ", "ZohoCRM.org.READ"),
+        scopes: Sequence[str] = DEFAULT_SCOPES,
         permissions: Mapping[str, Any] | None = None,
         user_id: str | None = None,
     ) -> Credentials:

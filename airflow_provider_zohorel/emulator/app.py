@@ -63,6 +63,10 @@ class EmulatorApp:
             elif path in (routes.TOKEN_PATH, routes.REVOKE_PATH):
                 endpoint = "oauth.token" if path == routes.TOKEN_PATH else "oauth.revoke"
                 reply = handle_oauth(state, scope, body, revoke=path == routes.REVOKE_PATH)
+            elif (portal := routes.match_portal_token(path)) is not None:
+                # A Vertical Solutions portal mints like Zoho Accounts does (VS v6 access-refresh).
+                endpoint = f"oauth.portal_token.{portal}"
+                reply = handle_oauth(state, scope, body)
             elif path.startswith(routes.ADMIN_PREFIX):
                 endpoint = None
                 method: str = scope["method"]

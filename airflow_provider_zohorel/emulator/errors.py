@@ -28,6 +28,30 @@ MSG_INVALID_DATA = "invalid data"
 MSG_MANDATORY_NOT_FOUND = "required field not found"
 MSG_LIMIT_EXCEEDED = "Limit Exceeded, You cannot give more than {limit} records"
 MSG_INVALID_JSON = "the request body is not valid JSON"
+# v8 OpenAPI spec (zoho/crm-oas v8.0/related_records/related_records.yaml and the examples under
+# v8.0/related_records/operations/*/examples/).
+MSG_INVALID_ID = "the id given seems to be invalid"  # RelationNotFoundBulk (a bad related id)
+MSG_RECORD_NOT_FOUND = "The record does not exist"  # RecordNotFound, 404
+MSG_PARAM_MISSING = "One of the expected parameter is missing"  # REQUIRED_PARAM_MISSING, delink ids
+MSG_RELATION_REMOVED = "relation removed"  # delinkRelatedRecords 207 example, deal_contact_roles.json
+MSG_RELATION_NOT_FOUND = "relation not found"  # delinkRelatedRecords 400 relationnotfound example
+MSG_IDS_LIMIT = "Limit Exceeded, You cannot give more than {limit} record ids"  # delink limitexceeded
+MSG_UNABLE_TO_PARSE = "Either the request body or parameters is in wrong format"  # UnableToParseDataType
+MSG_NO_PERMISSION_READ = "Permission denied to read related records"  # 403 NoPermission example
+MSG_NO_PERMISSION_DELETE = "Permission denied to delete records"  # delink 403 example
+MSG_AUTHORIZATION_FAILED_READ = "User does not have sufficient privilege to read related records data"
+MSG_AUTHORIZATION_FAILED_DELETE = "User does not have sufficient privilege to delete related records data"
+# RECORD_LOCKED, as help.zoho.com's announcement "The New Error Codes in CRM API - RECORD_LOCKED
+# and NOT_APPROVED" shows it (details id and action zia_vision_processing).
+MSG_RECORD_LOCKED = "Cannot update record that is not approved yet"
+#: Zoho's words for the 401 codes a client may meet (research 1.6; the v8 token-validity page
+#: names INVALID_OAUTHTOKEN without a message, so it shares INVALID_TOKEN's observed wording).
+AUTH_MESSAGES = {
+    "INVALID_TOKEN": "invalid oauth token",
+    "INVALID_OAUTHTOKEN": "invalid oauth token",
+    "AUTHENTICATION_FAILURE": "Authentication failed",
+    "OAUTH_SCOPE_MISMATCH": "invalid oauth scope to access this URL",
+}
 MSG_TOO_MANY_REQUESTS = (
     "Number of API requests for the 24 hour period is exceeded or the concurrency limit of the user "
     "for the app is exceeded"
@@ -104,3 +128,23 @@ def item_field_error(code: str, message: str, index: int, api_name: str, **extra
     details: dict[str, Any] = {"api_name": api_name, "json_path": f"$.data[{index}].{api_name}"}
     details.update(extra)
     return envelope(code, message, details)
+
+
+def unauthorized(code: str, message: str | None = None) -> ZohoError:
+    """A 401 with any token code (Zoho's wording for the known ones)."""
+    return ZohoError(401, code, message or AUTH_MESSAGES.get(code, "invalid oauth token"))
+
+
+def record_not_found() -> ZohoError:
+    """404 INVALID_DATA "The record does not exist" (v8 spec RecordNotFound examples)."""
+    return ZohoError(404, "INVALID_DATA", MSG_RECORD_NOT_FOUND)
+
+
+def required_param_missing(param: str) -> ZohoError:
+    """400 REQUIRED_PARAM_MISSING for a missing query parameter (v8 getRelatedRecords example)."""
+    return ZohoError(400, "REQUIRED_PARAM_MISSING", MSG_PARAM_MISSING, {"param_name": param})
+
+
+def success(details: dict[str, Any], message: str) -> dict[str, Any]:
+    """A per-item success envelope."""
+    return {"code": "SUCCESS", "details": details, "message": message, "status": "success"}

@@ -20,10 +20,23 @@ CRM_PREFIX = "/crm/"
 ADMIN_PREFIX = "/__emulator__/"
 TOKEN_PATH = "/oauth/v2/token"  # noqa: S105
 REVOKE_PATH = "/oauth/v2/token/revoke"
+#: A Vertical Solutions portal's token endpoint: ``{Accounts_URL}/clientoauth/v2/{PORTAL_ID}/token``
+#: (zoho.com/developer/docs/vertical-solutions/api/v6/access-refresh.html).
+PORTAL_TOKEN_PREFIX = "/clientoauth/v2/"  # noqa: S105
 
-_RELATED_RECORDS: dict[str, Handler] = {"PUT": crm_responses.put_related_records}
-_USERS: dict[str, Handler] = {"GET": crm_responses.get_users}
-_ORG: dict[str, Handler] = {"GET": crm_responses.get_org}
+_RELATED_RECORDS: dict[str, Handler] = {
+    "GET": crm_responses.get_related_records,
+    "PUT": crm_responses.put_related_records,
+    "DELETE": crm_responses.delete_related_records,
+}
+#: Two-part CRM paths: (first, second) -> (counter label, handlers).
+_FIXED: dict[tuple[str, ...], tuple[str, dict[str, Handler]]] = {
+    ("users",): ("crm.users", {"GET": crm_responses.get_users}),
+    ("org",): ("crm.org", {"GET": crm_responses.get_org}),
+    ("settings", "related_lists"): ("crm.settings.related_lists", {"GET": crm_responses.get_related_lists}),
+    ("settings", "fields"): ("crm.settings.fields", {"GET": crm_responses.get_fields}),
+    ("Contacts", "roles"): ("crm.contact_roles", {"GET": crm_responses.get_contact_roles}),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +69,9 @@ def match_crm(path: str) -> CrmRoute:
         return CrmRoute("crm.related_records.bulk", version, rest, _RELATED_RECORDS)
     if size == 4:
         return CrmRoute("crm.related_records.single", version, rest, _RELATED_RECORDS)
-    if rest == ["users"]:
-        return CrmRoute("crm.users", version, rest, _USERS)
-    if rest == ["org"]:
-        return CrmRoute("crm.org", version, rest, _ORG)
+    fixed = _FIXED.get(tuple(rest))
+    if fixed is not None:
+        return CrmRoute(fixed[0], version, rest, fixed[1])
     raise errors.invalid_url_pattern()
 
 
@@ -90,6 +102,9 @@ ADMIN_ROUTES: dict[tuple[str, str], AdminHandler] = {
     ("DELETE", "faults"): admin.delete_faults,
     ("POST", "tokens/expire"): admin.post_tokens_expire,
     ("POST", "tokens/revoke"): admin.post_tokens_revoke,
+    ("POST", "tokens/revoke_access"): admin.post_tokens_revoke_access,
+    ("POST", "related_lists"): admin.post_related_lists,
+    ("POST", "contact_roles"): admin.post_contact_roles,
     ("POST", "seed"): admin.post_seed,
     ("POST", "clock/advance"): admin.post_clock_advance,
 }
@@ -107,3 +122,11 @@ def match_admin(method: str, path: str) -> tuple[AdminHandler, tuple[str, ...]] 
     if method == "PUT" and len(parts) == 3 and parts[0] == "users" and parts[2] == "permissions":
         return admin.put_user_permissions, (parts[1],)
     return None
+
+
+def match_portal_token(path: str) -> str | None:
+    """The portal id of a Vertical Solutions token path, or None."""
+    if not path.startswith(PORTAL_TOKEN_PREFIX) or not path.endswith("/token"):
+        return None
+    portal = path[len(PORTAL_TOKEN_PREFIX) : -len("/token")]
+    return portal if portal and "/" not in portal and len(portal) <= 64 else None

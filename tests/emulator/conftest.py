@@ -106,8 +106,8 @@ def world(emu: ZohoEmulator) -> World:
         deals=a.add_records("Deals", count=2),
         accounts=a.add_records("Accounts", count=2),
         price_books=a.add_records("Price_Books", count=2),
-        appointments=a.add_records("Appointments", count=1),
-        services=a.add_records("Services", count=2),
+        appointments=a.add_records("Appointments__s", count=1),
+        services=a.add_records("Services__s", count=2),
     )
 
 

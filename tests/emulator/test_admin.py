@@ -54,7 +54,7 @@ def test_counters(emu, creds, crm, oauth, world):
 
 def test_reset_empties_state_config_and_faults(emu, crm, world):
     crm.put(f"Leads/{world.leads[0]}/Campaigns", {"data": [{"id": world.campaigns[0]}]})
-    emu.admin.patch_config(latency_ms=1, strict_fields=False)
+    emu.admin.patch_config(latency_ms=1, strict_fields=True)
     emu.admin.set_faults(error_500_next=5)
     emu.admin.advance_clock(10)
     emu.admin.reset()
@@ -66,7 +66,7 @@ def test_reset_empties_state_config_and_faults(emu, crm, world):
         "refresh_tokens": 0,
     }
     config = emu.admin.get_config()
-    assert (config["latency_ms"], config["strict_fields"]) == (0, True)
+    assert (config["latency_ms"], config["strict_fields"]) == (0, False)
     assert emu.admin.get_faults()["error_500_next"] == 0
     assert emu.admin.counters()["requests"] == {}
     assert emu.admin.advance_clock(0) == 0

@@ -95,8 +95,8 @@ def test_failing_related_ids(emu, crm, world):
     assert response.status_code == 207
     assert response.json()["data"][1] == {
         "code": "INVALID_DATA",
-        "details": {"id": world.campaigns[1]},
-        "message": "the related id given seems to be invalid",
+        "details": {"api_name": "id", "json_path": "$.data[1].id"},
+        "message": "the id given seems to be invalid",
         "status": "error",
     }
 
@@ -128,3 +128,34 @@ def test_fault_settings_are_validated(emu):
     assert excinfo.value.status == 400
     with pytest.raises(EmulatorAdminError):
         emu.admin.set_faults(no_such_fault=1)
+
+
+def test_record_locked_items_clear_after_the_given_attempts(emu, crm, world):
+    """RECORD_LOCKED is transient ("wait for Zia Vision ... then make an API call", help.zoho.com
+    announcement of RECORD_LOCKED): per item, with Zoho's details, then the retry succeeds."""
+    locked = world.campaigns[1]
+    emu.admin.set_faults(locked_ids=[locked], lock_attempts=2)
+    body = {"data": [{"id": world.campaigns[0]}, {"id": locked}]}
+    path = f"Leads/{world.leads[0]}/Campaigns"
+    for _ in range(2):
+        response = crm.put(path, body, version="v8")
+        assert response.status_code == 207
+        assert response.json()["data"][1] == {
+            "code": "RECORD_LOCKED",
+            "details": {"id": locked, "action": "zia_vision_processing"},
+            "message": "Cannot update record that is not approved yet",
+            "status": "error",
+        }
+    assert crm.put(path, body, version="v8").status_code == 200
+    counters = emu.admin.counters()
+    assert counters["faults_injected"]["record_locked"] == 2
+    assert counters["item_errors"]["RECORD_LOCKED"] == 2
+
+
+def test_record_locked_until_cleared(emu, crm, world):
+    emu.admin.set_faults(locked_ids=[world.campaigns[0]], lock_attempts=0)
+    path = f"Leads/{world.leads[0]}/Campaigns"
+    body = {"data": [{"id": world.campaigns[0]}]}
+    assert [crm.put(path, body, version="v8").status_code for _ in range(3)] == [400, 400, 400]
+    emu.admin.clear_faults()
+    assert crm.put(path, body, version="v8").status_code == 200

@@ -164,9 +164,11 @@ def test_sixteenth_token_evicts_the_oldest(emu, creds, oauth, crm, world):
     path = f"Leads/{world.leads[0]}/Campaigns"
     body = {"data": [{"id": world.campaigns[0]}]}
     evicted = crm.put(path, body, token=tokens[0])
+    # "When the 16th token is requested, the oldest token is invalidated. When an invalid access
+    # token is used, INVALID_OAUTHTOKEN exception will be thrown" (v8 token-validity page).
     assert evicted.status_code == 401
     assert evicted.json() == {
-        "code": "INVALID_TOKEN",
+        "code": "INVALID_OAUTHTOKEN",
         "details": {},
         "message": "invalid oauth token",
         "status": "error",
@@ -229,3 +231,22 @@ def test_client_credentials_token_works_on_the_crm(emu, creds, oauth):
     )
     users = requests.get(f"{emu.base_url}/crm/v8/users?type=CurrentUser", headers=headers, timeout=10)
     assert users.json()["code"] == "OAUTH_SCOPE_MISMATCH"
+
+
+def test_vertical_solutions_portal_token_path(emu, creds):
+    """``{Accounts_URL}/clientoauth/v2/{PORTAL_ID}/token`` mints as Zoho Accounts does (VS v6
+    access-refresh docs); the counters name the portal, so a client test can check the path."""
+    response = requests.post(
+        f"{emu.base_url}/clientoauth/v2/zylkerportal/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": creds.client_id,
+            "client_secret": creds.client_secret,
+            "refresh_token": creds.refresh_token,
+        },
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert TOKEN_SHAPE.match(response.json()["access_token"])
+    assert emu.admin.counters()["requests"]["oauth.portal_token.zylkerportal"] == {"200": 1}
+    assert requests.post(f"{emu.base_url}/clientoauth/v2/token", timeout=10).status_code == 404

@@ -101,19 +101,24 @@ def test_price_book_needs_list_price(emu, crm, world):
     assert emu.admin.relations_of(pb)[0]["fields"] == {"list_price": 50.56}
 
 
-def test_field_that_is_not_a_junction_field_fails_the_item(emu, crm, world):
-    body = {"data": [{"id": world.campaigns[0], "list_price": 3}]}
-    response = crm.put(f"Leads/{world.leads[0]}/Campaigns", body)
-    assert response.status_code == 202
-    assert response.json()["data"][0] == {
+def test_unknown_item_fields_are_not_refused(emu, crm, world):
+    """Items allow additional properties (v8 spec updateRelatedRecords requestBody
+    ``additionalProperties: true``): a field the list does not know is ignored, not refused."""
+    body = {"data": [{"id": world.campaigns[0], "list_price": 3, "Custom_Field__c": "x"}]}
+    response = crm.put(f"Leads/{world.leads[0]}/Campaigns", body, version="v8")
+    assert response.status_code == 200
+    assert response.json() == {"data": [_ok(world.campaigns[0])]}
+    assert emu.admin.relations_of(world.leads[0])[0]["fields"] == {}
+    # The older, stricter reading stays available as a setting.
+    emu.admin.patch_config(strict_fields=True)
+    strict = crm.put(f"Leads/{world.leads[0]}/Campaigns", body)
+    assert strict.status_code == 202
+    assert strict.json()["data"][0] == {
         "code": "INVALID_DATA",
         "details": {"api_name": "list_price", "json_path": "$.data[0].list_price"},
         "message": "invalid data",
         "status": "error",
     }
-    emu.admin.patch_config(strict_fields=False)
-    assert crm.put(f"Leads/{world.leads[0]}/Campaigns", body).status_code == 200
-    assert emu.admin.relations_of(world.leads[0])[0]["fields"] == {}
 
 
 def test_unknown_related_id_and_missing_id_are_item_errors(crm, world):
@@ -121,10 +126,11 @@ def test_unknown_related_id_and_missing_id_are_item_errors(crm, world):
     response = crm.put(f"Campaigns/{world.campaigns[0]}/Leads", body, version="v8")
     assert response.status_code == 207
     first, second, third = response.json()["data"]
+    # v8: the spec's relationnotfoundbulk example shape.
     assert first == {
         "code": "INVALID_DATA",
-        "details": {"id": "999999999999999999"},
-        "message": "the related id given seems to be invalid",
+        "details": {"api_name": "id", "json_path": "$.data[0].id"},
+        "message": "the id given seems to be invalid",
         "status": "error",
     }
     assert second == {
@@ -134,6 +140,18 @@ def test_unknown_related_id_and_missing_id_are_item_errors(crm, world):
         "status": "error",
     }
     assert third == _ok(world.leads[0])
+
+
+def test_unknown_related_id_before_v8_keeps_the_older_docs_shape(crm, world):
+    body = {"data": [{"id": "999999999999999999"}]}
+    response = crm.put(f"Campaigns/{world.campaigns[0]}/Leads", body, version="v7")
+    assert response.status_code == 400
+    assert response.json()["data"][0] == {
+        "code": "INVALID_DATA",
+        "details": {"id": "999999999999999999"},
+        "message": "the related id given seems to be invalid",
+        "status": "error",
+    }
 
 
 def test_related_id_of_another_module_is_invalid(crm, world):
@@ -198,10 +216,10 @@ def test_body_errors_are_request_level(crm, world, payload, code):
     assert set(body) == {"code", "details", "message", "status"}
 
 
-def test_single_record_form(emu, crm, world):
+def test_single_record_form_before_v8_takes_a_body_without_id(emu, crm, world):
     pb, product = world.price_books[0], world.products[0]
     response = crm.put(
-        f"Products/{product}/Price_Books/{pb}", {"data": [{"list_price": 100.56}]}, version="v8"
+        f"Products/{product}/Price_Books/{pb}", {"data": [{"list_price": 100.56}]}, version="v7"
     )
     assert response.status_code == 200
     assert response.json() == {"data": [_ok(pb)]}
@@ -209,22 +227,63 @@ def test_single_record_form(emu, crm, world):
     two = crm.put(f"Products/{product}/Price_Books/{pb}", {"data": [{"list_price": 1}, {"list_price": 2}]})
     assert two.status_code == 400
     assert two.json()["code"] == "LIMIT_EXCEEDED"
-    unknown = crm.put(f"Products/{product}/Price_Books/123", {"data": [{"list_price": 1}]}, version="v8")
+    unknown = crm.put(f"Products/{product}/Price_Books/123", {"data": [{"list_price": 1}]}, version="v7")
     assert unknown.status_code == 400
     assert unknown.json()["data"][0]["details"] == {"id": "123"}
 
 
-def test_appointments_services_from_v3_only(crm, world):
+def test_single_record_form_in_v8_requires_id_in_the_body(emu, crm, world):
+    """The v8 spec's updateSpecificRelatedRecord body: ``data`` of exactly one item, ``id``
+    required; an unknown related record is 404 RecordNotFound."""
+    pb, product = world.price_books[0], world.products[0]
+    path = f"Products/{product}/Price_Books/{pb}"
+    without_id = crm.put(path, {"data": [{"list_price": 100.56}]}, version="v8")
+    assert without_id.status_code == 400
+    assert without_id.json()["data"][0] == {
+        "code": "MANDATORY_NOT_FOUND",
+        "details": {"api_name": "id", "json_path": "$.data[0].id"},
+        "message": "required field not found",
+        "status": "error",
+    }
+    with_id = crm.put(path, {"data": [{"id": pb, "list_price": 100.56}]}, version="v8")
+    assert with_id.status_code == 200
+    assert with_id.json() == {"data": [_ok(pb)]}
+    other = crm.put(path, {"data": [{"id": world.price_books[1], "list_price": 1}]}, version="v8")
+    assert other.json()["data"][0]["details"] == {"api_name": "id", "json_path": "$.data[0].id"}
+    unknown = crm.put(
+        f"Products/{product}/Price_Books/123", {"data": [{"id": "123", "list_price": 1}]}, version="v8"
+    )
+    assert unknown.status_code == 404
+    assert unknown.json() == {
+        "code": "INVALID_DATA",
+        "details": {},
+        "message": "The record does not exist",
+        "status": "error",
+    }
+
+
+def test_appointments_and_services_have_their_v3_api_names(crm, world):
+    """``Appointments__s``/``Services__s`` from v3 on (v3 change log); the names without the
+    suffix are unknown modules, and v2/v2.1 have neither."""
     appointment, service = world.appointments[0], world.services[0]
     body = {"data": [{"id": service}]}
-    assert crm.put(f"Appointments/{appointment}/Services", body, version="v3").status_code == 200
-    back = crm.put(f"Services/{service}/Appointments", {"data": [{"id": appointment}]}, version="v8")
+    assert crm.put(f"Appointments__s/{appointment}/Services__s", body, version="v3").status_code == 200
+    back = crm.put(f"Services__s/{service}/Appointments__s", {"data": [{"id": appointment}]}, version="v8")
     assert back.json()["data"][0]["message"] == "relation updated"
-    old = crm.put(f"Appointments/{appointment}/Services", body, version="v2.1")
-    assert old.status_code == 400
-    assert old.json()["code"] == "INVALID_MODULE"
+    old_name = crm.put(f"Appointments/{appointment}/Services__s", body, version="v8")
+    assert old_name.status_code == 400
+    assert old_name.json() == {
+        "code": "INVALID_MODULE",
+        "details": {"resource_path_index": 0},
+        "message": "The module name given seems to be invalid",
+        "status": "error",
+    }
+    old_list = crm.put(f"Appointments__s/{appointment}/Services", body, version="v8")
+    assert old_list.json()["details"] == {"resource_path_index": 2}
+    before_v3 = crm.put(f"Appointments__s/{appointment}/Services__s", body, version="v2.1")
+    assert before_v3.json()["code"] == "INVALID_MODULE"
     old_related = crm.put(
-        f"Leads/{world.leads[0]}/Appointments", {"data": [{"id": appointment}]}, version="v2"
+        f"Leads/{world.leads[0]}/Appointments__s", {"data": [{"id": appointment}]}, version="v2"
     )
     assert old_related.json()["code"] == "INVALID_DATA"
 

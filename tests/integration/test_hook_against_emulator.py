@@ -93,6 +93,10 @@ def test_a_token_expiring_between_two_calls_is_refreshed_once(zoho, how):
     assert held(zoho) == sorted(LEADS[:4])
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="client gap: issue 10 point 1: no refresh on INVALID_OAUTHTOKEN, the code of an evicted token",
+)
 def test_a_token_evicted_by_the_sixteenth_mint_is_replaced(zoho):
     zoho.admin.patch_config(mint_limit=None)  # the live-token cap, not the mint throttle, is tested
     hook = make_hook()
@@ -106,7 +110,8 @@ def test_a_token_evicted_by_the_sixteenth_mint_is_replaced(zoho):
         params={"type": "CurrentUser"},
         timeout=10,
     )
-    assert (gone.status_code, gone.json()["code"]) == (401, "INVALID_TOKEN")
+    # v8 token-validity page: an evicted token answers INVALID_OAUTHTOKEN.
+    assert (gone.status_code, gone.json()["code"]) == (401, "INVALID_OAUTHTOKEN")
     [result] = relate(hook, LEADS[1:2])
     assert result.code == "SUCCESS"
     assert hook.get_access_token() != first
@@ -317,7 +322,8 @@ def _post(zoho: ZohoEmulator, set_conn: Any) -> tuple[str, Any]:
     [
         ("INVALID_MODULE", emulator_errors.MSG_INVALID_MODULE, _deny_module),
         ("OAUTH_SCOPE_MISMATCH", emulator_errors.MSG_SCOPE_MISMATCH, _narrow_scope),
-        ("NO_PERMISSION", emulator_errors.MSG_NO_PERMISSION, _no_permission),
+        # v8 wording: the spec's updateRelatedRecords 403 example says "read related records".
+        ("NO_PERMISSION", emulator_errors.MSG_NO_PERMISSION_READ, _no_permission),
         ("AUTHORIZATION_FAILED", emulator_errors.MSG_AUTHORIZATION_FAILED, _no_privilege),
         ("INVALID_URL_PATTERN", emulator_errors.MSG_INVALID_URL_PATTERN, _bad_path),
         ("INVALID_REQUEST_METHOD", emulator_errors.MSG_INVALID_METHOD, _post),
@@ -342,7 +348,9 @@ def test_a_configuration_error_stops_after_one_request_quoting_zoho(zoho, set_co
 
 
 def _classified(results: list[ItemResult]) -> list[tuple[Any, ...]]:
-    return [(r.related_id, r.code, r.status, r.message, r.action, dict(r.details)) for r in results]
+    """What the client concludes per item. Zoho words failures differently in v8 (the spec's
+    ``{"api_name": "id", "json_path": ...}`` details), so messages and details are not compared."""
+    return [(r.related_id, r.code, r.status, r.action) for r in results]
 
 
 @pytest.mark.parametrize(
@@ -385,6 +393,10 @@ def test_ids_beyond_2_pow_53_relate_exactly_as_int_or_str(zoho):
     assert str(int(float(leads[0]))) not in stored  # what a float round-trip would have sent
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="client gap: issue 10 point 6: the single-record PUT drops id from the body; v8 requires it",
+)
 def test_update_related_record_is_one_put_to_the_record_url(zoho):
     hook = make_hook()
     result = hook.update_related_record(
@@ -396,6 +408,10 @@ def test_update_related_record_is_one_put_to_the_record_url(zoho):
     assert (link["id"], link["fields"]) == (LEADS[5], {"Member_Status": "Sent"})
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="client gap: issue 10 point 6: the single-record PUT drops id from the body; v8 requires it",
+)
 def test_update_related_record_renames_a_note_of_a_lead(zoho):
     hook = make_hook()
     result = hook.update_related_record(

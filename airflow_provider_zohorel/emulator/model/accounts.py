@@ -64,6 +64,16 @@ class AccessToken:
     alive: bool = True
 
 
+#: Why a dead access token no longer works, as the CRM answers it: pushed out by the 16th live
+#: token or revoked -> ``evicted_token_code`` (INVALID_OAUTHTOKEN, v8 token-validity page and
+#: the Accounts FAQ on deleted tokens); its refresh token revoked -> INVALID_TOKEN ("its access
+#: tokens -> invalid_token", v2 token-validity page, research 1.4).
+EVICTED = "evicted"
+REFRESH_REVOKED = "refresh_revoked"
+#: At most this many dead tokens are remembered (older ones then read as unknown tokens).
+DEAD_TOKENS_KEPT = 10_000
+
+
 @dataclass(slots=True, eq=False)
 class TokenGrant:
     """What access tokens are minted from: a refresh token, or a client's client-credentials grant.
@@ -112,6 +122,8 @@ class Accounts:
         self.clients: dict[str, Client] = {}
         self.grants: dict[str, TokenGrant] = {}
         self.access_tokens: dict[str, AccessToken] = {}
+        #: Dead access token value -> why (EVICTED, REFRESH_REVOKED), oldest first.
+        self.dead: dict[str, str] = {}
         self.codes: dict[str, GrantCode] = {}
         self._refresh_by_user_client: dict[tuple[str, str], deque[TokenGrant]] = {}
         self.minted_total = 0
@@ -161,7 +173,7 @@ class Accounts:
         family.append(grant)
         while len(family) > self._settings().max_refresh_tokens:
             oldest = family.popleft()
-            self._kill_tokens(oldest)
+            self._kill_tokens(oldest, REFRESH_REVOKED)
             self.grants.pop(oldest.key, None)
         return grant
 
@@ -197,7 +209,7 @@ class Accounts:
             for token in grant.live:
                 if token.alive and token.expires_at > now:
                     count += 1
-            self._kill_tokens(grant)
+            self._kill_tokens(grant, None)
         return count
 
     def revoke(self, token: str) -> bool:
@@ -205,13 +217,24 @@ class Accounts:
         grant = self.grants.get(token)
         if grant is not None and grant.is_refresh_token:
             grant.revoked = True
-            self._kill_tokens(grant)
+            self._kill_tokens(grant, REFRESH_REVOKED)
             return True
-        access = self.access_tokens.pop(token, None)
+        access = self.access_tokens.get(token)
         if access is not None:
-            access.alive = False
+            self._kill(access, EVICTED)
             return True
         return False
+
+    def revoke_access_tokens(self, refresh_token: str | None = None) -> int:
+        """Revoke every live access token (or those of one refresh token), keeping the refresh
+        tokens: later calls with them answer INVALID_OAUTHTOKEN. Returns how many."""
+        count = 0
+        for grant in list(self.grants.values()):
+            if refresh_token is not None and grant.key != refresh_token:
+                continue
+            count += sum(1 for token in grant.live if token.alive)
+            self._kill_tokens(grant, EVICTED)
+        return count
 
     def reset_counters(self) -> None:
         """Zero the mint counters; tokens, grants and the throttle windows stay as they are."""
@@ -247,6 +270,10 @@ class Accounts:
             self.access_tokens.pop(value, None)
             return None
         return token
+
+    def why_dead(self, value: str) -> str | None:
+        """EVICTED or REFRESH_REVOKED for a token that was killed; None if unknown or expired."""
+        return self.dead.get(value)
 
     # --- token endpoint -------------------------------------------------------------------------
 
@@ -307,9 +334,7 @@ class Accounts:
                     self.access_tokens.pop(token.value, None)
             grant.live = live = deque(t for t in live if t.alive and t.expires_at > now)
         while len(live) >= config.max_live_tokens:
-            oldest = live.popleft()
-            oldest.alive = False
-            self.access_tokens.pop(oldest.value, None)
+            self._kill(live.popleft(), EVICTED)
         token = AccessToken(
             new_token_value(), grant, frozenset(s.lower() for s in scopes), now + config.token_ttl_s
         )
@@ -339,14 +364,24 @@ class Accounts:
             times.popleft()
         return len(times) >= config.mint_limit
 
-    def _kill_tokens(self, grant: TokenGrant) -> None:
+    def _kill(self, token: AccessToken, reason: str | None) -> None:
+        """End one access token; ``reason`` None forgets it (it then reads as unknown/expired)."""
+        token.alive = False
+        self.access_tokens.pop(token.value, None)
+        if reason is not None:
+            dead = self.dead
+            dead[token.value] = reason
+            if len(dead) > DEAD_TOKENS_KEPT:
+                del dead[next(iter(dead))]
+
+    def _kill_tokens(self, grant: TokenGrant, reason: str | None) -> None:
         for token in grant.live:
-            token.alive = False
-            self.access_tokens.pop(token.value, None)
+            if token.alive:
+                self._kill(token, reason)
         grant.live.clear()
 
     def _drop_grant(self, grant: TokenGrant) -> None:
-        self._kill_tokens(grant)
+        self._kill_tokens(grant, REFRESH_REVOKED)
         self.grants.pop(grant.key, None)
         family = self._refresh_by_user_client.get((grant.user_id, grant.client_id))
         if family is not None and grant in family:

@@ -19,6 +19,11 @@ class Clock:
         """Current emulator time in seconds (monotonic, plus the offset)."""
         return time.monotonic() + self.offset
 
+    def wall(self) -> float:
+        """Current emulator wall-clock time for record timestamps: Unix seconds plus the offset,
+        in whole seconds as Zoho's ``Modified_Time`` values are."""
+        return float(int(time.time() + self.offset))
+
     def advance(self, seconds: float) -> float:
         """Move time forward by ``seconds``; returns the total offset."""
         self.offset += seconds

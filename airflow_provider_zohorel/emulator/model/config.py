@@ -40,12 +40,27 @@ class EmulatorConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     # --- CRM authentication --------------------------------------------------------------------
     #: Also accept ``Authorization: Bearer <token>`` (Zoho documents only ``Zoho-oauthtoken``).
     accept_bearer: bool = False
-    #: Code for a wrong/expired/revoked token; Zoho answers both (research 1.6).
+    #: Code for an unknown or expired token; Zoho answers both (research 1.6).
     bad_token_code: Literal["INVALID_TOKEN", "AUTHENTICATION_FAILURE"] = "INVALID_TOKEN"  # noqa: S105
+    #: Code for a token pushed out by the 16th live one, or revoked: "When an invalid access
+    #: token is used, INVALID_OAUTHTOKEN exception will be thrown" (v8 token-validity page,
+    #: zohohelp.com/crm/developer/docs/api/v8/token-validity.html; Accounts FAQ "Why am I getting
+    #: INVALID_OAUTHTOKEN": deleted tokens, tokens of another DC).
+    evicted_token_code: str = "INVALID_OAUTHTOKEN"  # noqa: S105
+    #: The org's own API domain (``https://{solution}.zohoplatform.com`` for a Vertical Solutions
+    #: org, VS v6 docs). When set, CRM calls that reach the emulator under another host are
+    #: answered 401 ``evicted_token_code``, as a token used at another domain's API is (Accounts
+    #: FAQ, point 1). None = any host.
+    org_api_domain: str | None = None
+    #: Accept module names in any letter case. Off: Zoho's docs give module API names with exact
+    #: case and never say otherwise (the spec's pattern is case-sensitive).
+    case_insensitive_modules: bool = False
 
     # --- Update Related Records ---------------------------------------------------------------
-    #: A field that is not a junction field of the relation fails the item (else it is ignored).
-    strict_fields: bool = True
+    #: A field that is not a junction field of the list fails the item. Off (ignored) by default:
+    #: the v8 request schema allows additional properties in each item (v8.0/related_records.yaml,
+    #: updateRelatedRecords requestBody ``additionalProperties: true``).
+    strict_fields: bool = False
     #: Code for a module pair or related list the API does not support.
     unsupported_relation_code: Literal["INVALID_DATA", "INVALID_MODULE"] = "INVALID_DATA"
     #: HTTP status (and wording) for an unknown parent record: 400 or 404 (both documented).

@@ -30,6 +30,8 @@ class Counters:
         self.relations_added = 0
         self.relations_updated = 0
         self.notes_updated = 0
+        self.relations_removed = 0
+        self.related_reads = 0
         self.item_errors: dict[str, int] = {}
         self.loop_lag_max_ms = 0.0
         self.loop_lag_last_ms = 0.0
@@ -56,6 +58,8 @@ class Counters:
             "relations_added": self.relations_added,
             "relations_updated": self.relations_updated,
             "notes_updated": self.notes_updated,
+            "relations_removed": self.relations_removed,
+            "related_reads": self.related_reads,
             "item_errors": dict(self.item_errors),
             "loop_lag_max_ms": round(self.loop_lag_max_ms, 3),
             "loop_lag_last_ms": round(self.loop_lag_last_ms, 3),

@@ -49,6 +49,22 @@ class FaultSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     failing_ids: list[str] = msgspec.field(default_factory=list)
     #: Next N token mints answer "Access Denied" (HTTP 200), as the mint throttle does.
     deny_mints_next: Count = 0
+    #: Next N CRM requests answer 401 with ``auth_error_code``, whatever their token, so a client
+    #: test can drive each 401 code Zoho sends (INVALID_TOKEN, INVALID_OAUTHTOKEN,
+    #: AUTHENTICATION_FAILURE, OAUTH_SCOPE_MISMATCH: research 1.6, v8 token-validity page) or
+    #: one Zoho may add later. The token itself stays valid.
+    auth_errors_next: Count = 0
+    auth_error_code: str = "INVALID_TOKEN"
+    #: Message of the injected 401; None = Zoho's wording for known codes.
+    auth_error_message: str | None = None
+    #: Every Nth authenticated CRM request has its access token revoked first, so it (and every
+    #: later call with that token) is answered 401 INVALID_OAUTHTOKEN. 0 = off.
+    revoke_access_token_every: Count = 0
+    #: Related ids answered per item RECORD_LOCKED ("locked while Zia image processing holds the
+    #: record ... wait and retry": help.zoho.com community "The New Error Codes in CRM API -
+    #: RECORD_LOCKED and NOT_APPROVED"), each for ``lock_attempts`` attempts (0 = until cleared).
+    locked_ids: list[str] = msgspec.field(default_factory=list)
+    lock_attempts: Count = 1
 
 
 class FaultPlan:
@@ -57,7 +73,10 @@ class FaultPlan:
     def __init__(self) -> None:
         self.settings = FaultSettings()
         self.failing_ids: frozenset[str] = frozenset()
+        #: Locked related id -> attempts it still answers RECORD_LOCKED (0 = until cleared).
+        self.locks: dict[str, int] = {}
         self._rng: random.Random | None = None
+        self._authenticated = 0
         self.injected: dict[str, int] = {}
 
     def update(self, changes: dict[str, Any]) -> FaultSettings:
@@ -67,6 +86,10 @@ class FaultPlan:
         settings = msgspec.convert(merged, FaultSettings)
         self.settings = settings
         self.failing_ids = frozenset(str(i) for i in settings.failing_ids)
+        if "locked_ids" in changes or "lock_attempts" in changes:
+            self.locks = {str(i): settings.lock_attempts for i in settings.locked_ids}
+        if "revoke_access_token_every" in changes:
+            self._authenticated = 0
         if "random" in changes:
             self._rng = None if settings.random is None else random.Random(settings.random.seed)
         return settings
@@ -75,6 +98,8 @@ class FaultPlan:
         """No faults."""
         self.settings = FaultSettings()
         self.failing_ids = frozenset()
+        self.locks = {}
+        self._authenticated = 0
         self._rng = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,6 +130,41 @@ class FaultPlan:
         if kind is not None:
             self.injected[kind] = self.injected.get(kind, 0) + 1
         return kind
+
+    def next_auth_error(self) -> tuple[str, str | None] | None:
+        """(code, message) of an injected 401 for the CRM request arriving now, if any."""
+        s = self.settings
+        if not s.auth_errors_next:
+            return None
+        s.auth_errors_next -= 1
+        self._count("auth_error")
+        return s.auth_error_code, s.auth_error_message
+
+    def revoke_this_token(self) -> bool:
+        """True when the authenticated request arriving now must lose its access token."""
+        every = self.settings.revoke_access_token_every
+        if not every:
+            return False
+        self._authenticated += 1
+        if self._authenticated % every:
+            return False
+        self._count("revoke_access_token")
+        return True
+
+    def is_locked(self, record_id: str) -> bool:
+        """True (and one attempt consumed) when ``record_id`` is locked for this attempt."""
+        left = self.locks.get(record_id)
+        if left is None:
+            return False
+        if left == 1:
+            del self.locks[record_id]
+        elif left > 1:
+            self.locks[record_id] = left - 1
+        self._count("record_locked")
+        return True
+
+    def _count(self, kind: str) -> None:
+        self.injected[kind] = self.injected.get(kind, 0) + 1
 
     def deny_next_mint(self) -> bool:
         """True (and consumed) when the next token mint must be denied."""

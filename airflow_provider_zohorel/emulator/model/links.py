@@ -10,28 +10,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from airflow_provider_zohorel.emulator.model.catalog import Relation
-
 #: (relation name, first id, second id, junction fields)
 LinkRow = tuple[str, str, str, dict[str, Any]]
+LinkKey = tuple[str, str]
 
 
 class LinkStore:
-    """All links with their junction fields."""
+    """All links with their junction fields, by relation (link table) name."""
 
     def __init__(self) -> None:
-        self.links: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+        self.links: dict[str, dict[LinkKey, dict[str, Any]]] = {}
         self._by_record: dict[str, set[tuple[str, str]]] = {}
         self.count = 0
 
-    def table(self, relation: Relation) -> dict[tuple[str, str], dict[str, Any]]:
+    def table(self, relation: str) -> dict[LinkKey, dict[str, Any]]:
         """The links of one relation, keyed (first id, second id) (created empty if needed)."""
-        table = self.links.get(relation.name)
+        table = self.links.get(relation)
         if table is None:
-            table = self.links[relation.name] = {}
+            table = self.links[relation] = {}
         return table
 
-    def insert(self, relation: Relation, key: tuple[str, str], values: dict[str, Any]) -> None:
+    def insert(self, relation: str, key: LinkKey, values: dict[str, Any]) -> None:
         """Store a new link (the caller checked it does not exist) and index both ends."""
         self.table(relation)[key] = dict(values)
         first_id, second_id = key
@@ -39,12 +38,12 @@ class LinkStore:
         for record_id, partner in ((first_id, second_id), (second_id, first_id)):
             partners = by_record.get(record_id)
             if partners is None:
-                by_record[record_id] = {(relation.name, partner)}
+                by_record[record_id] = {(relation, partner)}
             else:
-                partners.add((relation.name, partner))
+                partners.add((relation, partner))
         self.count += 1
 
-    def upsert(self, relation: Relation, first_id: str, second_id: str, values: dict[str, Any]) -> bool:
+    def upsert(self, relation: str, first_id: str, second_id: str, values: dict[str, Any]) -> bool:
         """Create or update a link; returns True when it did not exist before."""
         key = (first_id, second_id)
         stored = self.table(relation).get(key)
@@ -54,10 +53,31 @@ class LinkStore:
         self.insert(relation, key, values)
         return True
 
-    def get(self, relation: Relation, first_id: str, second_id: str) -> dict[str, Any] | None:
+    def delete(self, relation: str, key: LinkKey) -> bool:
+        """Remove a link; returns False when there was none."""
+        table = self.links.get(relation)
+        if table is None or table.pop(key, None) is None:
+            return False
+        first_id, second_id = key
+        for record_id, partner in ((first_id, second_id), (second_id, first_id)):
+            partners = self._by_record.get(record_id)
+            if partners is not None:
+                partners.discard((relation, partner))
+                if not partners:
+                    del self._by_record[record_id]
+        self.count -= 1
+        return True
+
+    def get(self, relation: str, key: LinkKey) -> dict[str, Any] | None:
         """The junction fields of one link, or None."""
-        table = self.links.get(relation.name)
-        return None if table is None else table.get((first_id, second_id))
+        table = self.links.get(relation)
+        return None if table is None else table.get(key)
+
+    def partners(self, record_id: str, relation: str) -> Iterator[str]:
+        """Ids linked to ``record_id`` through ``relation``."""
+        for name, partner in self._by_record.get(record_id, ()):
+            if name == relation:
+                yield partner
 
     def of_record(self, record_id: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """(relation name, partner id, fields) for every link of a record, from either side."""

@@ -1,12 +1,14 @@
 """Seeded CRM records (any module, notes included), keyed by their globally unique id.
 
 Zoho record ids are unique across modules, so one dict maps id -> (module, fields); "is this
-id a Lead?" is a single lookup on the hot path. Generating 100,000+ ids is a tight loop.
+id a Lead?" is a single lookup on the hot path. Each record keeps its modification time (for
+``If-Modified-Since``), and external field values are indexed so an ``X-EXTERNAL`` value finds
+its record in one lookup. Generating 100,000+ ids is a tight loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,10 +22,12 @@ class RecordError(ValueError):
 
 @dataclass(slots=True)
 class Record:
-    """One record: its canonical module and its fields (notes keep title, content, parent)."""
+    """One record: its canonical module, its fields, and when it was created and last modified."""
 
     module: str
     fields: dict[str, Any] = field(default_factory=dict)
+    created_at: float = 0.0
+    modified_at: float = 0.0
 
 
 def normalise_id(value: object) -> str | None:
@@ -36,17 +40,26 @@ def normalise_id(value: object) -> str | None:
 
 
 class RecordStore:
-    """All records."""
+    """All records, and an index of external field values."""
 
     def __init__(self) -> None:
         self.records: dict[str, Record] = {}
+        #: (module, external field) -> external value -> record id.
+        self.external: dict[tuple[str, str], dict[str, str]] = {}
         self._next = 1
 
     def get(self, record_id: str) -> Record | None:
         """The record, or None."""
         return self.records.get(record_id)
 
-    def add(self, module: str, record_id: object, fields: dict[str, Any] | None = None) -> str:
+    def by_external(self, module: str, field_name: str, value: str) -> str | None:
+        """The id of the ``module`` record whose external field ``field_name`` is ``value``."""
+        index = self.external.get((module, field_name))
+        return None if index is None else index.get(value)
+
+    def add(
+        self, module: str, record_id: object, fields: dict[str, Any] | None = None, now: float = 0.0
+    ) -> str:
         """Store a record (or replace its fields); refuses an id held by another module."""
         rid = normalise_id(record_id)
         if rid is None:
@@ -54,14 +67,18 @@ class RecordStore:
         existing = self.records.get(rid)
         if existing is not None and existing.module != module:
             raise RecordError(f"id {rid} already belongs to a {existing.module} record")
-        self.records[rid] = Record(module, dict(fields) if fields else {})
+        self.records[rid] = Record(module, dict(fields) if fields else {}, now, now)
         return rid
 
-    def add_many(self, module: str, ids: Iterable[object], fields: dict[str, Any] | None = None) -> list[str]:
+    def add_many(
+        self, module: str, ids: Iterable[object], fields: dict[str, Any] | None = None, now: float = 0.0
+    ) -> list[str]:
         """Store many records with the same fields."""
-        return [self.add(module, rid, fields) for rid in ids]
+        return [self.add(module, rid, fields, now) for rid in ids]
 
-    def generate(self, module: str, count: int, fields: dict[str, Any] | None = None) -> list[str]:
+    def generate(
+        self, module: str, count: int, fields: dict[str, Any] | None = None, now: float = 0.0
+    ) -> list[str]:
         """Create ``count`` records with fresh 19-digit ids; returns the ids."""
         records = self.records
         out: list[str] = []
@@ -72,10 +89,28 @@ class RecordStore:
             n += 1
             if rid in records:
                 continue
-            records[rid] = Record(module, dict(fields) if fields else {})
+            records[rid] = Record(module, dict(fields) if fields else {}, now, now)
             append(rid)
         self._next = n
         return out
+
+    def set_external(self, module: str, field_name: str, ids: Sequence[str], values: Sequence[str]) -> None:
+        """Give records values of an external field (stored as a field, and indexed)."""
+        if len(ids) != len(values):
+            raise RecordError(f"{len(values)} external values for {len(ids)} records")
+        index = self.external.setdefault((module, field_name), {})
+        for rid, value in zip(ids, values, strict=True):
+            if not isinstance(value, str) or not value:
+                raise RecordError(f"external value of {rid} must be a non-empty string, got {value!r}")
+            holder = index.get(value)
+            if holder is not None and holder != rid:
+                raise RecordError(f"external value {value!r} of {field_name} already belongs to {holder}")
+            record = self.records[rid]
+            old = record.fields.get(field_name)
+            if isinstance(old, str) and index.get(old) == rid:
+                del index[old]
+            record.fields[field_name] = value
+            index[value] = rid
 
     def of_module(self, module: str) -> Iterator[tuple[str, Record]]:
         """Records of one module (a scan; for the admin API only)."""

@@ -1,4 +1,4 @@
-"""The seed document: users, clients, refresh tokens, records, notes and relations in one JSON.
+"""The seed document: users, clients, tokens, related lists, records, notes and links in one JSON.
 
 Loaded at start (``--seed demo|PATH``) or through the admin API (``POST /__emulator__/seed``).
 Record sets may be given as explicit ``ids``, an inclusive id ``range`` or a ``count`` of
@@ -11,8 +11,14 @@ generated ids, so a seed for 100,000 records stays one line. Format::
       "clients": [{"client_id": "...", "client_secret": "...", "scopes": ["ZohoCRM.modules.ALL"],
                    "user_id": "...", "refresh_tokens": ["1000.x.y"]}],
       "refresh_tokens": [{"client_id": "...", "refresh_token": "...", "scopes": [...], "user_id": "..."}],
+      "related_lists": [{"module": "Leads", "api_name": "Related_List_Name_2", "related_module": "Contacts",
+                         "linking_module": "Leads_X_Contacts", "reverse_api_name": "Leads_Linked",
+                         "fields": {"Role__c": "text"}, "mandatory": []}],
+      "contact_roles": [{"name": "Purchasing"}],
       "records": [{"module": "Leads", "ids": ["..."]}, {"module": "Leads", "range": ["...", "..."]},
-                  {"module": "Deals", "count": 1000, "fields": {...}}],
+                  {"module": "Deals", "count": 1000, "fields": {...}},
+                  {"module": "Contacts", "count": 3, "external": {"field": "External_Contact_ID",
+                                                                   "prefix": "extcontact"}}],
       "notes": [{"parent_module": "Leads", "parent_id": "...", "range": ["...", "..."],
                  "fields": {"Note_Title": "...", "Note_Content": "..."}}],
       "relations": [{"module": "Leads", "id": "...", "related_list": "Campaigns", "related_id": "...",
@@ -30,7 +36,9 @@ from typing import Any
 import msgspec
 
 from airflow_provider_zohorel.emulator.model import catalog
+from airflow_provider_zohorel.emulator.model.catalog import FieldKind, JunctionField
 from airflow_provider_zohorel.emulator.model.config import patched
+from airflow_provider_zohorel.emulator.model.metadata import MetadataError
 from airflow_provider_zohorel.emulator.model.records import RecordError, id_range, normalise_id
 from airflow_provider_zohorel.emulator.model.state import EmulatorState
 from airflow_provider_zohorel.emulator.model.users import Permissions
@@ -75,6 +83,15 @@ class RefreshTokenSeed(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     user_id: str | None = None
 
 
+class ExternalSeed(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Values of an external field (``X-EXTERNAL: {Module}.{field}``) for a record set: one
+    value per record, in order (``values``), or ``prefix`` + 1, 2, 3, ..."""
+
+    field: str
+    values: list[str] | None = None
+    prefix: str | None = None
+
+
 class RecordSeed(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Records of one module: exactly one of ``ids``, ``range`` (inclusive) or ``count``."""
 
@@ -83,6 +100,7 @@ class RecordSeed(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     range: list[RecordId] | None = None
     count: int | None = None
     fields: dict[str, Any] | None = None
+    external: ExternalSeed | None = None
 
 
 class NoteSeed(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -106,6 +124,33 @@ class RelationSeed(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     fields: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
+class RelatedListSeed(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A related list of the org beyond the defaults: custom, linking-module or renamed.
+
+    ``fields`` maps junction field names to their kind (``text``, ``number``, ``boolean``,
+    ``contact_role``, ``any``); ``mandatory`` names those every item must carry. ``relation``
+    shares the links of an existing list (a renamed copy of ``Leads.Campaigns`` uses relation
+    ``Campaigns-Leads``); ``reverse_api_name`` adds the same list on the other module too.
+    """
+
+    module: str
+    api_name: str
+    related_module: str
+    display_label: str | None = None
+    linking_module: str | None = None
+    reverse_api_name: str | None = None
+    relation: str | None = None
+    fields: dict[str, FieldKind] = msgspec.field(default_factory=dict)
+    mandatory: list[str] = msgspec.field(default_factory=list)
+
+
+class ContactRoleSeed(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A contact role of the org (generated id unless given)."""
+
+    name: str
+    id: str | None = None
+
+
 class SeedDocument(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A whole seed; every part is optional."""
 
@@ -117,6 +162,8 @@ class SeedDocument(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     refresh_tokens: list[RefreshTokenSeed] = msgspec.field(default_factory=list)
     records: list[RecordSeed] = msgspec.field(default_factory=list)
     notes: list[NoteSeed] = msgspec.field(default_factory=list)
+    related_lists: list[RelatedListSeed] = msgspec.field(default_factory=list)
+    contact_roles: list[ContactRoleSeed] = msgspec.field(default_factory=list)
     relations: list[RelationSeed] = msgspec.field(default_factory=list)
 
 
@@ -172,7 +219,7 @@ def apply_seed(state: EmulatorState, doc: SeedDocument) -> dict[str, Any]:
     """Apply a seed to the state; returns what was created (ids only for ``count`` sets)."""
     try:
         return _apply(state, doc)
-    except (RecordError, ValueError) as exc:
+    except (RecordError, MetadataError, ValueError) as exc:
         raise SeedError(str(exc)) from exc
 
 
@@ -207,6 +254,13 @@ def _apply(state: EmulatorState, doc: SeedDocument) -> dict[str, Any]:
         rt_user = _user_id(state, rt.user_id) if rt.user_id else None
         grant = state.accounts.add_refresh_token(rt.client_id, rt.refresh_token, rt.scopes, rt_user)
         summary["refresh_tokens"].append(grant.key)
+    for index, rl in enumerate(doc.related_lists):
+        add_related_list(state, rl, f"related_lists[{index}]")
+    for index, role in enumerate(doc.contact_roles):
+        try:
+            state.metadata.add_contact_role(role.name, role.id)
+        except MetadataError as exc:
+            raise SeedError(f"contact_roles[{index}]: {exc}") from exc
     for index, spec in enumerate(doc.records):
         module, created_ids = add_records(state, spec, f"records[{index}]")
         if spec.count is not None:
@@ -235,54 +289,86 @@ def add_records(state: EmulatorState, spec: RecordSeed, what: str = "records") -
     if module is None:
         raise SeedError(f"{what}: unknown module {spec.module!r}")
     ids = _id_set(spec, what)
+    now = state.clock.wall()
     if isinstance(ids, int):
-        return module, state.records.generate(module, ids, spec.fields)
-    return module, state.records.add_many(module, ids, spec.fields)
+        created = state.records.generate(module, ids, spec.fields, now)
+    else:
+        created = state.records.add_many(module, ids, spec.fields, now)
+    if spec.external is not None:
+        ext = spec.external
+        if (ext.values is None) == (ext.prefix is None):
+            raise SeedError(f"{what}: external needs exactly one of 'values' or 'prefix'")
+        values = (
+            ext.values if ext.values is not None else [f"{ext.prefix}{n}" for n in range(1, len(created) + 1)]
+        )
+        try:
+            state.metadata.add_external_field(module, ext.field)
+            state.records.set_external(module, ext.field, created, values)
+        except (RecordError, MetadataError) as exc:
+            raise SeedError(f"{what}: {exc}") from exc
+    return module, created
 
 
 def add_notes(state: EmulatorState, spec: NoteSeed, what: str = "notes") -> list[str]:
-    """Create notes under an existing parent record; returns their ids."""
+    """Create notes under an existing parent record (any record module); returns their ids."""
     parent_module = catalog.module_for_seeding(spec.parent_module)
     parent_id = normalise_id(spec.parent_id)
-    if parent_module not in catalog.NOTE_PARENT_MODULES or parent_id is None:
-        raise SeedError(f"{what}: notes need a parent in one of {sorted(catalog.NOTE_PARENT_MODULES)}")
+    if parent_module not in catalog.RECORD_MODULES or parent_id is None:
+        raise SeedError(f"{what}: notes need a parent record of a record module, not {spec.parent_module!r}")
     parent = state.records.get(parent_id)
     if parent is None or parent.module != parent_module:
         raise SeedError(f"{what}: parent {parent_module} {parent_id} is not seeded")
     ids = _id_set(spec, what)
-    created: list[str] = []
     base = {"Note_Title": None, "Note_Content": None, **(spec.fields or {})}
+    now = state.clock.wall()
     if isinstance(ids, int):
-        created = state.records.generate("Notes", ids)
+        created = state.records.generate("Notes", ids, None, now)
     else:
-        created = state.records.add_many("Notes", ids)
+        created = state.records.add_many("Notes", ids, None, now)
     for nid in created:
         record = state.records.records[nid]
         record.fields = {**base, "Parent_Id": {"id": parent_id}, "$se_module": parent_module}
     return created
 
 
+def add_related_list(state: EmulatorState, spec: RelatedListSeed, what: str = "related list") -> None:
+    """Add a custom (linking-module, renamed) related list to the org."""
+    unknown = set(spec.mandatory) - set(spec.fields)
+    if unknown:
+        raise SeedError(f"{what}: mandatory {sorted(unknown)} are not among its fields")
+    fields = {name: JunctionField(name, kind, name in spec.mandatory) for name, kind in spec.fields.items()}
+    parent = catalog.module_for_seeding(spec.module) or spec.module
+    related = catalog.module_for_seeding(spec.related_module) or spec.related_module
+    try:
+        state.metadata.add_custom_list(
+            parent,
+            spec.api_name,
+            related,
+            fields=fields,
+            display_label=spec.display_label,
+            linking_module=spec.linking_module,
+            reverse_api_name=spec.reverse_api_name,
+            relation=spec.relation,
+        )
+    except MetadataError as exc:
+        raise SeedError(f"{what}: {exc}") from exc
+
+
 def add_relation(state: EmulatorState, spec: RelationSeed, what: str = "relation") -> bool:
-    """Create or update a link directly; returns True when it is new."""
+    """Create or update a link directly through a related list; returns True when it is new."""
     parent_module = catalog.module_for_seeding(spec.module)
-    related_module = catalog.module_for_seeding(spec.related_list)
-    relation = (
-        catalog.relation_between(parent_module, related_module, "v8")
-        if parent_module and related_module
-        else None
-    )
-    if relation is None or parent_module is None:
-        raise SeedError(f"{what}: {spec.module} has no relation {spec.related_list!r}")
+    related_list = state.metadata.find_list(parent_module, spec.related_list, "v8") if parent_module else None
+    if related_list is None or related_list.relation is None or parent_module is None:
+        raise SeedError(f"{what}: {spec.module} has no related list {spec.related_list!r} to link")
     parent_id, related_id = normalise_id(spec.id), normalise_id(spec.related_id)
-    for module, rid in ((parent_module, parent_id), (related_module, related_id)):
+    for module, rid in ((parent_module, parent_id), (related_list.module, related_id)):
         record = state.records.get(rid) if rid else None
         if record is None or record.module != module:
             raise SeedError(f"{what}: {module} {rid} is not seeded")
     assert parent_id is not None
     assert related_id is not None
-    unknown = set(spec.fields) - set(relation.fields)
+    unknown = set(spec.fields) - set(related_list.fields)
     if unknown:
-        raise SeedError(f"{what}: {sorted(unknown)} are not fields of {relation.name}")
-    if relation.first == parent_module:
-        return state.links.upsert(relation, parent_id, related_id, spec.fields)
-    return state.links.upsert(relation, related_id, parent_id, spec.fields)
+        raise SeedError(f"{what}: {sorted(unknown)} are not fields of {spec.module}.{related_list.api_name}")
+    key = (parent_id, related_id) if related_list.parent_is_first else (related_id, parent_id)
+    return state.links.upsert(related_list.relation, key[0], key[1], spec.fields)

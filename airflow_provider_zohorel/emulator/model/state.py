@@ -1,5 +1,5 @@
 """Everything the emulator knows, in one object: configuration, clock, users, OAuth, records,
-relations, faults, limits and counters.
+links, org metadata (related lists), faults, limits and counters.
 
 A reset replaces the whole object (``fresh()``) rather than emptying it: a request still in
 flight during the reset (sleeping in injected latency, say) keeps the state it started with, so
@@ -17,6 +17,7 @@ from airflow_provider_zohorel.emulator.model.counters import Counters
 from airflow_provider_zohorel.emulator.model.faults import FaultPlan
 from airflow_provider_zohorel.emulator.model.limits import ConcurrencyGate, CreditBudget
 from airflow_provider_zohorel.emulator.model.links import LinkStore
+from airflow_provider_zohorel.emulator.model.metadata import Metadata
 from airflow_provider_zohorel.emulator.model.records import RecordStore
 from airflow_provider_zohorel.emulator.model.users import User, UserDirectory
 
@@ -39,6 +40,8 @@ class EmulatorState:
         self.accounts = Accounts(self.clock, lambda: self.config, self.faults.deny_next_mint)
         self.records = RecordStore()
         self.links = LinkStore()
+        #: Related lists (default and seeded), contact roles and external fields of the org.
+        self.metadata = Metadata.default(self.config.org_id)
         self.credits = CreditBudget()
 
     def fresh(self) -> EmulatorState:

@@ -15,9 +15,13 @@ import msgspec
 class Permissions(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """What a user may do; the defaults are an administrator's."""
 
-    #: False -> NO_PERMISSION 403 "Permission denied to update records".
+    #: False -> NO_PERMISSION 403 on PUT ("Permission denied to update records").
     update_related: bool = True
-    #: False -> AUTHORIZATION_FAILED 400 "User does not have sufficient privilege ...".
+    #: False -> NO_PERMISSION 403 on GET ("Permission denied to read related records").
+    read_related: bool = True
+    #: False -> NO_PERMISSION 403 on DELETE ("Permission denied to delete records").
+    delink_related: bool = True
+    #: False -> AUTHORIZATION_FAILED 400 "User does not have sufficient privilege ..." (any method).
     related_privilege: bool = True
     #: Modules the user has no tab permission on -> INVALID_MODULE (or, as related list, INVALID_DATA).
     modules_denied: list[str] = msgspec.field(default_factory=list)

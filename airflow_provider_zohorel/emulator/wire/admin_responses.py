@@ -17,17 +17,21 @@ import msgspec
 from airflow_provider_zohorel.emulator.model import catalog
 from airflow_provider_zohorel.emulator.model.accounts import AccountsError
 from airflow_provider_zohorel.emulator.model.config import config_to_dict, patched
+from airflow_provider_zohorel.emulator.model.metadata import MetadataError
 from airflow_provider_zohorel.emulator.model.records import RecordError
 from airflow_provider_zohorel.emulator.model.seed import (
     ClientSeed,
+    ContactRoleSeed,
     NoteSeed,
     RecordSeed,
     RefreshTokenSeed,
+    RelatedListSeed,
     RelationSeed,
     SeedError,
     UserSeed,
     add_notes,
     add_records,
+    add_related_list,
     add_relation,
     apply_seed,
     load_seed_source,
@@ -61,9 +65,10 @@ class GrantCodeRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
 
 
 class TokenSelector(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Body of ``POST tokens/expire`` and ``POST tokens/revoke``."""
+    """Body of ``POST tokens/expire``, ``tokens/revoke`` and ``tokens/revoke_access``."""
 
     refresh_token: str | None = None
+    access_token: str | None = None
 
 
 class ClockAdvance(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -281,9 +286,10 @@ def get_relations_export(state: EmulatorState, scope: Scope, body: bytes) -> Any
     """``GET relations/export[?relation=Campaigns-Leads]``: every link, as compact rows."""
     relation = query_params(scope).get("relation")
     rows = []
+    tables = state.metadata.relations
     for name, first, second, fields in state.links.rows(relation):
-        rel = catalog.RELATIONS_BY_NAME[name]
-        rows.append([name, rel.first, first, rel.second, second, fields])
+        first_module, second_module = tables[name]
+        rows.append([name, first_module, first, second_module, second, fields])
     return {"count": len(rows), "columns": EXPORT_COLUMNS, "rows": rows}
 
 
@@ -325,11 +331,35 @@ def post_tokens_expire(state: EmulatorState, scope: Scope, body: bytes) -> Any:
 
 
 def post_tokens_revoke(state: EmulatorState, scope: Scope, body: bytes) -> Any:
-    """``POST tokens/revoke``: revoke a refresh token and its access tokens."""
+    """``POST tokens/revoke``: revoke a refresh token and its access tokens (``refresh_token``),
+    or one access token (``access_token``: later calls with it answer INVALID_OAUTHTOKEN)."""
     request = _decode(body, TokenSelector)
-    if not request.refresh_token:
-        raise AdminError(400, "give refresh_token")
-    return {"revoked": state.accounts.revoke(request.refresh_token)}
+    token = request.refresh_token or request.access_token
+    if not token or (request.refresh_token and request.access_token):
+        raise AdminError(400, "give refresh_token or access_token")
+    return {"revoked": state.accounts.revoke(token)}
+
+
+def post_tokens_revoke_access(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+    """``POST tokens/revoke_access``: revoke every live access token (or one refresh token's),
+    keeping the refresh tokens; answers how many."""
+    request = _decode(body, TokenSelector)
+    if request.access_token:
+        raise AdminError(400, "revoke one access token with POST tokens/revoke")
+    return {"revoked": state.accounts.revoke_access_tokens(request.refresh_token)}
+
+
+def post_related_lists(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+    """``POST related_lists``: add a custom, linking-module or renamed related list."""
+    add_related_list(state, _decode(body, RelatedListSeed))
+    return {"status": "ok"}
+
+
+def post_contact_roles(state: EmulatorState, scope: Scope, body: bytes) -> Any:
+    """``POST contact_roles``: add a contact role; answers it with its id."""
+    seed = _decode(body, ContactRoleSeed)
+    role = state.metadata.add_contact_role(seed.name, seed.id)
+    return {"id": role.id, "name": role.name, "sequence_number": role.sequence_number}
 
 
 def post_seed(state: EmulatorState, scope: Scope, body: bytes) -> Any:
@@ -357,5 +387,5 @@ def run_admin(
         return json_reply(200, handler(holder.state, scope, body, *args))
     except AdminError as exc:
         return json_reply(exc.status, {"error": exc.message})
-    except (SeedError, AccountsError, RecordError) as exc:
+    except (SeedError, AccountsError, RecordError, MetadataError) as exc:
         return json_reply(400, {"error": str(exc)})

@@ -45,6 +45,11 @@ def json_reply(status: int, payload: Any, headers: list[tuple[bytes, bytes]] | N
 DROP = Reply(0, drop=True)
 
 
+def no_content() -> Reply:
+    """204 No Content (nothing found: v8 spec getRelatedRecords 204)."""
+    return Reply(204)
+
+
 async def read_body(receive: Receive) -> bytes:
     """The whole request body."""
     message = await receive()
@@ -59,12 +64,15 @@ async def read_body(receive: Receive) -> bytes:
 
 
 async def send_reply(send: Send, reply: Reply) -> None:
-    """Send a reply with content-type and content-length."""
-    headers = [
-        (b"content-type", JSON_CONTENT_TYPE),
-        (b"content-length", str(len(reply.body)).encode()),
-        *reply.headers,
-    ]
+    """Send a reply with content-type and content-length (none for 204 No Content)."""
+    if reply.status == 204:
+        headers = list(reply.headers)
+    else:
+        headers = [
+            (b"content-type", JSON_CONTENT_TYPE),
+            (b"content-length", str(len(reply.body)).encode()),
+            *reply.headers,
+        ]
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": reply.body})
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from airflow_provider_zohorel.emulator import errors
 from airflow_provider_zohorel.emulator.errors import ZohoError
-from airflow_provider_zohorel.emulator.model.accounts import AccessToken
+from airflow_provider_zohorel.emulator.model.accounts import EVICTED, REFRESH_REVOKED, AccessToken
 from airflow_provider_zohorel.emulator.model.state import EmulatorState
 from airflow_provider_zohorel.emulator.model.users import User
-from airflow_provider_zohorel.emulator.wire.asgi_io import DROP, Reply, Scope, header, json_reply
+from airflow_provider_zohorel.emulator.wire.asgi_io import DROP, Reply, Scope, base_url, header, json_reply
 
 _jitter = random.Random()
 
@@ -46,7 +46,18 @@ def error_reply(error: ZohoError, headers: list[tuple[bytes, bytes]] | None = No
 
 
 def authenticate(state: EmulatorState, scope: Scope) -> tuple[AccessToken, User]:
-    """The caller's token and user, or AUTHENTICATION_FAILURE / INVALID_TOKEN."""
+    """The caller's token and user, or the 401 Zoho answers.
+
+    No or a garbled ``Authorization`` header: AUTHENTICATION_FAILURE. A token pushed out by the
+    16th live one, or revoked: ``evicted_token_code`` (INVALID_OAUTHTOKEN, v8 token-validity
+    page). A token whose refresh token was revoked: INVALID_TOKEN (v2 token-validity page). An
+    unknown or expired one: ``bad_token_code`` (INVALID_TOKEN or AUTHENTICATION_FAILURE, both
+    observed, research 1.6). Injected 401s (``auth_errors_next``) come first.
+    """
+    faults = state.faults
+    injected = faults.next_auth_error()
+    if injected is not None:
+        raise errors.unauthorized(*injected)
     value = header(scope, b"authorization")
     scheme, _, token = (value or "").partition(" ")
     scheme = scheme.lower()
@@ -54,12 +65,23 @@ def authenticate(state: EmulatorState, scope: Scope) -> tuple[AccessToken, User]
     config = state.config
     if not token or not (scheme == "zoho-oauthtoken" or (scheme == "bearer" and config.accept_bearer)):
         raise ZohoError(401, "AUTHENTICATION_FAILURE", errors.MSG_AUTHENTICATION_FAILURE)
-    access = state.accounts.authenticate(token)
+    accounts = state.accounts
+    access = accounts.authenticate(token)
+    if access is not None and faults.revoke_this_token():
+        accounts.revoke(token)
+        access = None
     user = state.users.get(access.grant.user_id) if access is not None else None
     if access is None or user is None:
-        if config.bad_token_code == "AUTHENTICATION_FAILURE":  # noqa: S105
-            raise ZohoError(401, "AUTHENTICATION_FAILURE", errors.MSG_AUTHENTICATION_FAILURE)
-        raise ZohoError(401, "INVALID_TOKEN", errors.MSG_INVALID_TOKEN)
+        reason = accounts.why_dead(token)
+        if reason == EVICTED:
+            raise errors.unauthorized(config.evicted_token_code)
+        if reason == REFRESH_REVOKED:
+            raise errors.unauthorized("INVALID_TOKEN")
+        raise errors.unauthorized(config.bad_token_code)
+    if config.org_api_domain is not None and base_url(scope) != config.org_api_domain.rstrip("/"):
+        # A token used at another domain's API is refused (Accounts FAQ "Why am I getting
+        # INVALID_OAUTHTOKEN", point 1); a Vertical Solutions org answers on its own domain.
+        raise errors.unauthorized(config.evicted_token_code)
     return access, user
 
 
