@@ -3,8 +3,10 @@
 A thin layer over :class:`~airflow_provider_zohorel.emulator.settings.EmulatorSettings`: the flags
 fill the settings, then the emulator starts exactly as the library starts it. Once the server
 accepts connections, the first line on stdout is ``zoho-emulator listening on http://HOST:PORT``
-(``--port 0`` picks a free port; parents read the port from that line). Logs go to stderr; there
-is no access log unless ``--access-log``.
+(``--port 0`` picks a free port; parents read the port from that line, so it stays first and
+unchanged); indented lines follow with a seeded client's id, secret and refresh token and a
+ready-to-paste ``airflow connections add`` command. Logs go to stderr; there is no access log
+unless ``--access-log``.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from typing import Any
 
 import msgspec
 
+from airflow_provider_zohorel.emulator.admin_client import Credentials
+from airflow_provider_zohorel.emulator.airflow_connection import DEMO_CREDENTIALS, connections_add_command
 from airflow_provider_zohorel.emulator.app import EmulatorApp
 from airflow_provider_zohorel.emulator.model.config import EmulatorConfig, patched
 from airflow_provider_zohorel.emulator.model.seed import SeedError
+from airflow_provider_zohorel.emulator.model.state import EmulatorState
 from airflow_provider_zohorel.emulator.serving import bind_socket, build_server, host_for_url
 from airflow_provider_zohorel.emulator.settings import EmulatorSettings, build_state, settings_from_json
 
@@ -108,6 +113,41 @@ def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
     )
 
 
+def start_up_text(state: EmulatorState, url: str) -> str:
+    """What a person needs to point Airflow at this emulator, printed after the ready line: the
+    base URL, a seeded client's id, secret and refresh token, and an ``airflow connections add``
+    command with them (the demo seed's client when it is loaded)."""
+    lines = [f"  accounts_url (Zoho Accounts and CRM share it): {url}"]
+    clients = state.accounts.clients
+    client = clients.get(DEMO_CREDENTIALS.client_id) or next(iter(clients.values()), None)
+    grant = None
+    if client is not None:
+        grant = next(
+            (
+                g
+                for g in state.accounts.grants.values()
+                if g.is_refresh_token and g.client_id == client.client_id
+            ),
+            None,
+        )
+    if client is None or grant is None:
+        lines.append(
+            "  no client with a refresh token is seeded: start with --seed demo, or create one with "
+            "EmulatorAdmin(url).create_credentials()"
+        )
+        return "\n".join(lines) + "\n"
+    credentials = Credentials(client.client_id, client.client_secret, grant.key, grant.user_id, grant.scopes)
+    which = "demo " if client.client_id == DEMO_CREDENTIALS.client_id else ""
+    lines += [
+        f"  {which}client id:     {credentials.client_id}",
+        f"  {which}client secret: {credentials.client_secret}",
+        f"  {which}refresh token: {credentials.refresh_token}",
+        "  point Airflow's zoho_crm_default at this emulator:",
+        f"    {connections_add_command(url, credentials=credentials)}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the emulator until SIGINT/SIGTERM."""
     parser = build_parser()
@@ -126,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     url = f"http://{host_for_url(settings.host)}:{sock.getsockname()[1]}"
 
     def announce() -> None:
-        sys.stdout.write(f"{READY_PREFIX}{url}\n")
+        sys.stdout.write(f"{READY_PREFIX}{url}\n{start_up_text(state, url)}")
         sys.stdout.flush()
 
     server = build_server(

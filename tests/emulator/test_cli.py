@@ -9,13 +9,21 @@ import msgspec
 import pytest
 import requests
 
-from airflow_provider_zohorel.emulator import EmulatorStartError, ZohoEmulator
-from airflow_provider_zohorel.emulator.cli import build_parser, settings_from_args
+from airflow_provider_zohorel.emulator import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_REFRESH_TOKEN,
+    EmulatorStartError,
+    ZohoEmulator,
+    connections_add_command,
+)
+from airflow_provider_zohorel.emulator.cli import build_parser, settings_from_args, start_up_text
 from airflow_provider_zohorel.emulator.model.config import EmulatorConfig
+from airflow_provider_zohorel.emulator.model.state import EmulatorState
 from airflow_provider_zohorel.emulator.settings import EmulatorSettings, settings_from_json, settings_to_json
 
 
-def test_cli_prints_one_ready_line_and_serves():
+def test_cli_prints_the_ready_line_first_then_how_to_connect():
     process = subprocess.Popen(
         [sys.executable, "-m", "airflow_provider_zohorel.emulator", "--port", "0", "--seed", "demo"],
         stdout=subprocess.PIPE,
@@ -31,10 +39,23 @@ def test_cli_prints_one_ready_line_and_serves():
         assert port > 0
         assert requests.get(f"{base_url}/__emulator__/health", timeout=10).json()["status"] == "ok"
         assert requests.get(f"{base_url}/__emulator__/summary", timeout=10).json()["records"]["Leads"] == 49
+        # The rest of the text came in the same write; read it from the same buffer.
+        text = [process.stdout.readline().rstrip("\n") for _ in range(6)]
     finally:
         process.terminate()
-        out, _ = process.communicate(timeout=10)
-    assert out == ""  # exactly one line on stdout
+        process.communicate(timeout=10)
+    assert all(rest.startswith("  ") for rest in text)  # nothing else looks like a ready line
+    assert f"  demo client id:     {DEMO_CLIENT_ID}" in text
+    assert f"  demo client secret: {DEMO_CLIENT_SECRET}" in text
+    assert f"  demo refresh token: {DEMO_REFRESH_TOKEN}" in text
+    [command] = [row.strip() for row in text if row.strip().startswith("airflow connections add")]
+    assert command == connections_add_command(base_url)
+
+
+def test_start_up_text_without_a_seeded_client_says_how_to_get_one():
+    text = start_up_text(EmulatorState(), "http://127.0.0.1:1")
+    assert "no client with a refresh token is seeded" in text
+    assert "airflow connections add" not in text
 
 
 def test_cli_refuses_a_bad_seed():
