@@ -32,6 +32,10 @@ MSG_INVALID_JSON = "the request body is not valid JSON"
 # v8.0/related_records/operations/*/examples/).
 MSG_INVALID_ID = "the id given seems to be invalid"  # RelationNotFoundBulk (a bad related id)
 MSG_RECORD_NOT_FOUND = "The record does not exist"  # RecordNotFound, 404
+MSG_INTERNAL_ERROR_V8 = "Unexpected and unhandled exception in Server"  # InternalError examples
+# A parent id that names no record, resource_path_index 1 (InvalidDataError example; the same
+# words in v8.0/deal_contact_roles.json InvalidRelatedIdExample).
+MSG_INVALID_PARENT_V8 = "the related id given seems to be invalid"
 MSG_PARAM_MISSING = "One of the expected parameter is missing"  # REQUIRED_PARAM_MISSING, delink ids
 MSG_RELATION_REMOVED = "relation removed"  # delinkRelatedRecords 207 example, deal_contact_roles.json
 MSG_RELATION_NOT_FOUND = "relation not found"  # delinkRelatedRecords 400 relationnotfound example
@@ -113,9 +117,10 @@ def scope_mismatch() -> ZohoError:
     return ZohoError(401, "OAUTH_SCOPE_MISMATCH", MSG_SCOPE_MISMATCH)
 
 
-def internal_error() -> ZohoError:
-    """An injected server failure."""
-    return ZohoError(500, "INTERNAL_ERROR", MSG_INTERNAL_ERROR)
+def internal_error(spec_v8: bool = False) -> ZohoError:
+    """An injected server failure: "Internal Server Error" (update-related-records docs, v2 to
+    v7), "Unexpected and unhandled exception in Server" in v8 (spec InternalError examples)."""
+    return ZohoError(500, "INTERNAL_ERROR", MSG_INTERNAL_ERROR_V8 if spec_v8 else MSG_INTERNAL_ERROR)
 
 
 def too_many_requests() -> ZohoError:

@@ -258,3 +258,14 @@ def test_module_names_are_case_sensitive_unless_configured(emu, crm, world):
     assert crm.put(path, {"data": [{"id": world.campaigns[0]}]}).json()["code"] == "INVALID_MODULE"
     emu.admin.patch_config(case_insensitive_modules=True)
     assert crm.put(path, {"data": [{"id": world.campaigns[0]}]}).status_code == 200
+
+
+def test_v8_request_level_wording_follows_the_spec_examples(emu, crm, world):
+    unknown_parent = crm.put("Leads/3652397999999999999/Campaigns", {"data": [{"id": "1"}]}, version="v8")
+    assert unknown_parent.json() == _envelope(
+        "INVALID_DATA", "the related id given seems to be invalid", {"resource_path_index": 1}
+    )
+    emu.admin.set_faults(error_500_next=1)
+    assert _put_campaign(crm, world, version="v8").json() == _envelope(
+        "INTERNAL_ERROR", "Unexpected and unhandled exception in Server"
+    )

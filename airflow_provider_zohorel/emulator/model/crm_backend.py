@@ -171,7 +171,10 @@ def resolve(
     parent_record = records.get(record_id) if record_id is not None else None
     if record_id is None or parent_record is None or parent_record.module != parent:
         status = state.config.unknown_parent_status
-        message = errors.MSG_INVALID_PARENT_400 if status == 400 else errors.MSG_INVALID_PARENT_404
+        if status == 404:
+            message = errors.MSG_INVALID_PARENT_404
+        else:
+            message = errors.MSG_INVALID_PARENT_V8 if spec_v8 else errors.MSG_INVALID_PARENT_400
         raise ZohoError(status, "INVALID_DATA", message, {"resource_path_index": 1})
     if related_list is None:
         raise _invalid_relation(state)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from airflow_provider_zohorel.emulator import errors
 from airflow_provider_zohorel.emulator.errors import ZohoError
+from airflow_provider_zohorel.emulator.model import catalog
 from airflow_provider_zohorel.emulator.model.accounts import EVICTED, REFRESH_REVOKED, AccessToken
 from airflow_provider_zohorel.emulator.model.state import EmulatorState
 from airflow_provider_zohorel.emulator.model.users import User
@@ -141,13 +142,13 @@ async def _admitted(request: CrmRequest, handlers: dict[str, Handler]) -> Reply:
     if delay_ms > 0:
         await asyncio.sleep(delay_ms / 1000.0)
     if fault == "error_500":
-        return error_reply(errors.internal_error())
+        return error_reply(errors.internal_error(request.version in catalog.SPEC_V8_VERSIONS))
     if fault == "drop_before":
         return DROP
     slow_ms = faults.settings.slow_ms
     if fault == "slow" and not faults.settings.slow_apply:
         await asyncio.sleep(slow_ms / 1000.0)
-        return error_reply(errors.internal_error())
+        return error_reply(errors.internal_error(request.version in catalog.SPEC_V8_VERSIONS))
     handler = handlers.get(request.scope["method"])
     try:
         if handler is None:
