@@ -60,6 +60,9 @@ def build_server(
         access_log=access_log,
         server_header=False,
         timeout_graceful_shutdown=2,
+        # Idle keep-alive connections stay open a minute (uvicorn's default is 5 s), so a test's
+        # admin session reused after a long run does not race the server closing it.
+        timeout_keep_alive=60,
         backlog=2048,
     )
     return ReadyServer(config, on_ready)
