@@ -1,9 +1,17 @@
-# The two commands a newcomer needs (README): `make demo` and `make test`.
+# The two commands a newcomer needs (README): `make demo` and `make test`. `make help` lists the rest.
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: venv demo test test-pythons test-airflow-floor lint typecheck unit bench lock emulator clean
+.PHONY: help venv demo check test test-pythons test-airflow-floor lint typecheck unit bench lock emulator clean
+.DEFAULT_GOAL := help
 
+## This list: every target with a `##` comment.
+help:
+	@awk '/^## /{doc = doc (doc ? " " : "") substr($$0, 4); next} \
+		/^[a-zA-Z0-9_-]+:/{if (doc) {split($$0, t, ":"); printf "  %-19s %s\n", t[1], doc}} {doc = ""}' \
+		$(MAKEFILE_LIST)
+
+## Create .venv with the pinned dependency set (once; again when pyproject.toml or constraints change).
 venv:
 	@scripts/bootstrap.sh
 
@@ -11,11 +19,16 @@ venv:
 demo: venv
 	@scripts/demo.sh
 
-## Everything CI runs: lint, types, and the whole test suite (unit, emulator, Postgres, real Airflow).
+## The inner loop (under a minute): lint, types, the unit and emulator suites (no Postgres, no DAG runs).
+check: venv lint typecheck
+	$(VENV)/pytest tests/unit tests/emulator -q $(PYTEST_ARGS)
+
+## Lint, types and the whole test suite on Python 3.11 (unit, emulator, Postgres, Redis, real Airflow).
+## CI (.ci/run) runs this, then test-pythons and test-airflow-floor.
 test: venv lint typecheck
 	$(VENV)/pytest $(PYTEST_ARGS)
 
-## The other declared Pythons (3.10, 3.12, 3.13): unit, emulator and dag.test() suites.
+## The other declared Pythons (3.10, 3.12, 3.13): unit, emulator and dag.test() suites; a missing one fails.
 test-pythons:
 	@scripts/test_pythons.sh
 
@@ -23,13 +36,16 @@ test-pythons:
 test-airflow-floor:
 	@scripts/test_airflow_floor.sh
 
+## ruff: lint rules and formatting.
 lint: venv
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 
+## mypy --strict over the package.
 typecheck: venv
 	$(VENV)/mypy
 
+## The unit suite alone (seconds).
 unit: venv
 	$(VENV)/pytest tests/unit $(PYTEST_ARGS)
 
@@ -37,11 +53,14 @@ unit: venv
 bench: venv
 	$(VENV)/python -m bench $(BENCH_ARGS)
 
+## The emulator on 127.0.0.1:8765 with the demo seed, for trying DAGs by hand.
 emulator: venv
 	$(VENV)/python -m airflow_provider_zohorel.emulator --host 127.0.0.1 --port 8765 --seed demo
 
+## Re-resolve the pinned dependency sets in constraints/ (on purpose only; read scripts/lock.sh).
 lock:
 	scripts/lock.sh
 
+## Remove the virtual environments, caches and benchmark output.
 clean:
 	rm -rf .venv .venv-* .airflow-demo .tmp bench/out .pytest_cache .mypy_cache .ruff_cache
