@@ -15,6 +15,7 @@ from airflow_provider_zohorel._compat import BaseHook, mask_secret
 from airflow_provider_zohorel.zoho.client import ClientSettings, ZohoClient
 from airflow_provider_zohorel.zoho.credentials import ZohoCredentials
 from airflow_provider_zohorel.zoho.errors import ConnectionConfigError, ZohoError
+from airflow_provider_zohorel.zoho.limits import DEFAULT_MAX_CONCURRENCY
 from airflow_provider_zohorel.zoho.related_records import RelatedRecordsApi
 from airflow_provider_zohorel.zoho.results import ItemResult
 from airflow_provider_zohorel.zoho.retry import RetryPolicy
@@ -24,10 +25,6 @@ from airflow_provider_zohorel.zoho.token_cache import (
     TokenCache,
     TokenCacheError,
 )
-
-#: Zoho's concurrency cap per edition (research/zoho-api.md 3.2); the default suits Standard.
-EDITION_CONCURRENCY = {"free": 5, "standard": 10, "professional": 15, "enterprise": 20, "ultimate": 25}
-DEFAULT_MAX_CONCURRENCY = EDITION_CONCURRENCY["standard"]
 
 EXTRA_FIELDS = ("refresh_token", "region", "accounts_url", "api_domain", "api_version", "token_cache")
 

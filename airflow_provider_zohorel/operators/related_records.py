@@ -19,7 +19,7 @@ from airflow_provider_zohorel._compat import (
     AirflowSkipException,
     BaseHook,
 )
-from airflow_provider_zohorel.hooks.zoho_crm import DEFAULT_MAX_CONCURRENCY, ZohoCRMHook
+from airflow_provider_zohorel.hooks.zoho_crm import ZohoCRMHook
 from airflow_provider_zohorel.operators.failed_items import FailedItemsTable, check_table_name
 from airflow_provider_zohorel.operators.inputs import DEFAULT_FETCH_SIZE, records_rows, sql_rows
 from airflow_provider_zohorel.operators.resume import BatchStateStore
@@ -30,7 +30,8 @@ from airflow_provider_zohorel.zoho.errors import (
     ZohoConfigurationError,
     ZohoError,
 )
-from airflow_provider_zohorel.zoho.planning import MAX_BATCH, Batch, InvalidInput, Plan, build_plan
+from airflow_provider_zohorel.zoho.limits import DEFAULT_MAX_CONCURRENCY, MAX_BATCH, check_batch_size
+from airflow_provider_zohorel.zoho.planning import Batch, InvalidInput, Plan, build_plan
 from airflow_provider_zohorel.zoho.policy import FAIL, SOFT_FAIL, OutcomePolicy
 from airflow_provider_zohorel.zoho.relations import RelationSpec, UnsupportedRelation
 from airflow_provider_zohorel.zoho.results import ItemResult
@@ -166,9 +167,10 @@ class UpdateRelatedRecordsOperator(BaseOperator):
                 check_table_name(self.failed_items_table)
             except ValueError as exc:
                 problems.append(str(exc))
-        bs = self.batch_size
-        if isinstance(bs, bool) or not isinstance(bs, int) or not 1 <= bs <= MAX_BATCH:
-            problems.append(f"batch_size must be an integer from 1 to {MAX_BATCH}, got {bs!r}")
+        try:
+            check_batch_size(self.batch_size)
+        except InvalidValue as exc:
+            problems.append(str(exc))
         mc = self.max_concurrency
         if isinstance(mc, bool) or not isinstance(mc, int) or mc < 1:
             problems.append(f"max_concurrency must be a positive integer, got {mc!r}")

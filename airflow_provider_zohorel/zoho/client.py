@@ -33,6 +33,7 @@ from airflow_provider_zohorel.zoho.errors import (
     quote_body,
 )
 from airflow_provider_zohorel.zoho.limiter import AdaptiveLimiter
+from airflow_provider_zohorel.zoho.limits import DEFAULT_MAX_CONCURRENCY
 from airflow_provider_zohorel.zoho.oauth import TokenMinter
 from airflow_provider_zohorel.zoho.retry import RetryBudget, RetryPolicy, parse_retry_after
 from airflow_provider_zohorel.zoho.token_cache import PROCESS_CACHE, TokenCache
@@ -48,7 +49,7 @@ class ClientSettings:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    max_concurrency: int = 10
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_zohorel.zoho.errors import quote_body
+from airflow_provider_zohorel.zoho.limits import MAX_BATCH, check_batch_size
 from airflow_provider_zohorel.zoho.relations import RelationSpec
 from airflow_provider_zohorel.zoho.values import InvalidValue, normalize_id
 
-MAX_BATCH = 100
 DEFAULT_SPILL_THRESHOLD = 50_000
 MAX_REPORTED_ERRORS = 20
 
@@ -253,8 +253,7 @@ def build_plan(
     spill_dir: str | None = None,
 ) -> Plan:
     """Read and validate every row, then group; raises :class:`InvalidInput` before anything is sent."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH:
-        raise InvalidValue(f"batch_size must be an integer from 1 to {MAX_BATCH}, got {batch_size!r}")
+    check_batch_size(batch_size)
     fixed_parent = normalize_id(record_id, "record_id") if record_id is not None else None
     ids = {related_id_key} if fixed_parent is not None else {parent_id_key, related_id_key}
     renames = _KeyRenames(spec, (parent_id_key, related_id_key))

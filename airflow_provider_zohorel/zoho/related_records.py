@@ -8,11 +8,10 @@ from urllib.parse import quote
 
 from airflow_provider_zohorel.zoho.client import ApiResponse, ZohoClient
 from airflow_provider_zohorel.zoho.errors import ZohoConfigurationError, ZohoTransientError, quote_body
+from airflow_provider_zohorel.zoho.limits import MAX_BATCH
 from airflow_provider_zohorel.zoho.relations import RelationSpec, resolve_relation
 from airflow_provider_zohorel.zoho.results import ItemResult, parse_items
 from airflow_provider_zohorel.zoho.values import InvalidValue, normalize_id
-
-MAX_BATCH = 100
 
 
 def _is_url_error(body: Any) -> bool:

@@ -1,0 +1,25 @@
+"""Zoho's documented limits, each in one place: records per call and concurrent calls per edition.
+
+Planning, the related-records calls, the hook and the operator all read them from here, so a
+limit Zoho changes is changed once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_zohorel.zoho.values import InvalidValue
+
+#: Related records per Update Related Records call (research/zoho-api.md 2.2: "up to 100").
+MAX_BATCH = 100
+
+#: Zoho's concurrency cap per edition (research/zoho-api.md 3.2); the default suits Standard.
+EDITION_CONCURRENCY = {"free": 5, "standard": 10, "professional": 15, "enterprise": 20, "ultimate": 25}
+DEFAULT_MAX_CONCURRENCY = EDITION_CONCURRENCY["standard"]
+
+
+def check_batch_size(value: Any) -> int:
+    """``value`` if it is a whole number of records Zoho accepts in one call (1 to 100)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BATCH:
+        raise InvalidValue(f"batch_size must be an integer from 1 to {MAX_BATCH}, got {value!r}")
+    return value
