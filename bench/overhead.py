@@ -45,7 +45,7 @@ class Config:
 
 def _planning_cpu(rows: list[dict[str, str]]) -> float:
     from airflow_provider_zohorel.zoho.planning import build_plan
-    from airflow_provider_zohorel.zoho.relations import resolve_relation
+    from airflow_provider_zohorel.zoho.relation_catalog import resolve_relation
 
     spec = resolve_relation(MODULE, RELATED_LIST, "v8")
     cpu0 = time.process_time()

@@ -16,7 +16,7 @@ from airflow_provider_zohorel.zoho.client import ClientSettings, ZohoClient
 from airflow_provider_zohorel.zoho.credentials import ZohoCredentials
 from airflow_provider_zohorel.zoho.errors import ConnectionConfigError, ZohoError
 from airflow_provider_zohorel.zoho.limits import DEFAULT_MAX_CONCURRENCY
-from airflow_provider_zohorel.zoho.related_records import RelatedRecordsApi
+from airflow_provider_zohorel.zoho.related_records_api import RelatedRecordsApi
 from airflow_provider_zohorel.zoho.results import ItemResult
 from airflow_provider_zohorel.zoho.retry import RetryPolicy
 from airflow_provider_zohorel.zoho.token_cache import (

@@ -33,7 +33,7 @@ from airflow_provider_zohorel.zoho.errors import (
 from airflow_provider_zohorel.zoho.limits import DEFAULT_MAX_CONCURRENCY, MAX_BATCH, check_batch_size
 from airflow_provider_zohorel.zoho.planning import Batch, InvalidInput, Plan, build_plan
 from airflow_provider_zohorel.zoho.policy import FAIL, SOFT_FAIL, OutcomePolicy
-from airflow_provider_zohorel.zoho.relations import RelationSpec, UnsupportedRelation
+from airflow_provider_zohorel.zoho.relation_catalog import RelationSpec, UnsupportedRelation
 from airflow_provider_zohorel.zoho.results import ItemResult
 from airflow_provider_zohorel.zoho.retry import RetryPolicy
 from airflow_provider_zohorel.zoho.runner import BatchRunner, Progress, RunReport, describe_stop

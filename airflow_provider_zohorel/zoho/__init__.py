@@ -12,7 +12,7 @@ from airflow_provider_zohorel.zoho.errors import (
 )
 from airflow_provider_zohorel.zoho.planning import Batch, InvalidInput, Plan, build_plan
 from airflow_provider_zohorel.zoho.policy import OutcomePolicy
-from airflow_provider_zohorel.zoho.related_records import RelatedRecordsApi
+from airflow_provider_zohorel.zoho.related_records_api import RelatedRecordsApi
 from airflow_provider_zohorel.zoho.results import ItemResult
 from airflow_provider_zohorel.zoho.retry import RetryPolicy
 from airflow_provider_zohorel.zoho.runner import BatchRunner, Progress, RunReport

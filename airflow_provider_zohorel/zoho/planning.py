@@ -21,7 +21,7 @@ from typing import Any
 
 from airflow_provider_zohorel.zoho.errors import quote_body
 from airflow_provider_zohorel.zoho.limits import MAX_BATCH, check_batch_size
-from airflow_provider_zohorel.zoho.relations import RelationSpec
+from airflow_provider_zohorel.zoho.relation_catalog import RelationSpec
 from airflow_provider_zohorel.zoho.values import InvalidValue, normalize_id
 
 DEFAULT_SPILL_THRESHOLD = 50_000

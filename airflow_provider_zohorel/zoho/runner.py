@@ -22,8 +22,8 @@ from typing import Any
 
 from airflow_provider_zohorel.zoho.errors import ZohoAuthError, ZohoConfigurationError, ZohoError
 from airflow_provider_zohorel.zoho.planning import Batch, Plan
-from airflow_provider_zohorel.zoho.related_records import RelatedRecordsApi
-from airflow_provider_zohorel.zoho.relations import RelationSpec
+from airflow_provider_zohorel.zoho.related_records_api import RelatedRecordsApi
+from airflow_provider_zohorel.zoho.relation_catalog import RelationSpec
 from airflow_provider_zohorel.zoho.results import SUCCESS, ItemResult
 
 #: ``on_batch(batch, results aligned with batch.items, number of items resumed from a previous try)``

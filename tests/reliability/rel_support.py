@@ -195,7 +195,7 @@ def run_with_client(
 ) -> dict[str, Any]:
     """What the operator does between its input and its verdict: plan, run every batch, summarise."""
     from airflow_provider_zohorel.zoho.planning import build_plan
-    from airflow_provider_zohorel.zoho.related_records import RelatedRecordsApi
+    from airflow_provider_zohorel.zoho.related_records_api import RelatedRecordsApi
     from airflow_provider_zohorel.zoho.runner import BatchRunner, describe_stop
     from airflow_provider_zohorel.zoho.summary import RunSummary
 

@@ -205,7 +205,7 @@ def test_the_hook_refuses_what_zoho_would_refuse(zoho, records, fragment):
 
 
 def test_the_hook_refuses_an_unsupported_module_pair(zoho):
-    from airflow_provider_zohorel.zoho.relations import UnsupportedRelation
+    from airflow_provider_zohorel.zoho.relation_catalog import UnsupportedRelation
 
     with pytest.raises(UnsupportedRelation, match="Campaigns -> Products"):
         ZohoCRMHook().update_related_records("Campaigns", C, "Products", [{"id": L}])

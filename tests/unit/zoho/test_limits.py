@@ -15,7 +15,7 @@ from airflow_provider_zohorel.zoho.limits import (
     check_batch_size,
 )
 from airflow_provider_zohorel.zoho.planning import build_plan
-from airflow_provider_zohorel.zoho.relations import resolve_relation
+from airflow_provider_zohorel.zoho.relation_catalog import resolve_relation
 from airflow_provider_zohorel.zoho.values import InvalidValue
 
 README = Path(__file__).resolve().parents[3] / "README.md"

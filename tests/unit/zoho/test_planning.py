@@ -9,7 +9,7 @@ import random
 import pytest
 
 from airflow_provider_zohorel.zoho.planning import InvalidInput, build_plan
-from airflow_provider_zohorel.zoho.relations import resolve_relation
+from airflow_provider_zohorel.zoho.relation_catalog import resolve_relation
 from airflow_provider_zohorel.zoho.values import InvalidValue
 
 CAMPAIGN_LEADS = resolve_relation("Leads", "Campaigns")

@@ -6,7 +6,7 @@ import pytest
 
 from airflow_provider_zohorel.zoho.client import ApiResponse
 from airflow_provider_zohorel.zoho.errors import ZohoConfigurationError
-from airflow_provider_zohorel.zoho.related_records import RelatedRecordsApi
+from airflow_provider_zohorel.zoho.related_records_api import RelatedRecordsApi
 
 IDS = ["111111111111111111", "222222222222222222"]
 

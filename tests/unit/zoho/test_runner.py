@@ -10,7 +10,7 @@ import pytest
 
 from airflow_provider_zohorel.zoho.errors import ZohoConfigurationError
 from airflow_provider_zohorel.zoho.planning import build_plan
-from airflow_provider_zohorel.zoho.relations import resolve_relation
+from airflow_provider_zohorel.zoho.relation_catalog import resolve_relation
 from airflow_provider_zohorel.zoho.results import ItemResult
 from airflow_provider_zohorel.zoho.runner import BatchRunner
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_zohorel.zoho.relations import UnsupportedRelation, canonical_module, resolve_relation
+from airflow_provider_zohorel.zoho.relation_catalog import (
+    UnsupportedRelation,
+    canonical_module,
+    resolve_relation,
+)
 from airflow_provider_zohorel.zoho.values import InvalidValue
 
 SUPPORTED = [

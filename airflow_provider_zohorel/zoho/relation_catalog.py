@@ -1,4 +1,5 @@
-"""The relations Update Related Records supports, and the fields each one carries.
+"""The core's catalog of relations: which (module, related list) pairs Update Related Records supports,
+and the fields each one carries.
 
 Read from the reference page (seeds/) and research/zoho-api.md section 2.2: Campaigns with Leads
 and Contacts (``Member_Status``); Products with Leads, Accounts, Contacts, Deals (old name

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from airflow_provider_zohorel.zoho.client import ApiResponse, ZohoClient
 from airflow_provider_zohorel.zoho.errors import ZohoConfigurationError, ZohoTransientError, quote_body
 from airflow_provider_zohorel.zoho.limits import MAX_BATCH
-from airflow_provider_zohorel.zoho.relations import RelationSpec, resolve_relation
+from airflow_provider_zohorel.zoho.relation_catalog import RelationSpec, resolve_relation
 from airflow_provider_zohorel.zoho.results import ItemResult, parse_items
 from airflow_provider_zohorel.zoho.values import InvalidValue, normalize_id
 
