@@ -12,6 +12,8 @@ from functools import cached_property
 from typing import Any
 
 from airflow_provider_zohorel._compat import BaseHook, mask_secret
+from airflow_provider_zohorel.hooks import connection_fields
+from airflow_provider_zohorel.hooks.connection_fields import EXTRA_FIELDS, read_extras
 from airflow_provider_zohorel.zoho.client import ClientSettings, ZohoClient
 from airflow_provider_zohorel.zoho.credentials import ZohoCredentials
 from airflow_provider_zohorel.zoho.errors import ConnectionConfigError, ZohoError
@@ -25,8 +27,6 @@ from airflow_provider_zohorel.zoho.token_cache import (
     TokenCache,
     TokenCacheError,
 )
-
-EXTRA_FIELDS = ("refresh_token", "region", "accounts_url", "api_domain", "api_version", "token_cache")
 
 
 class ZohoCRMHook(BaseHook):
@@ -42,8 +42,8 @@ class ZohoCRMHook(BaseHook):
 
     conn_name_attr = "zoho_conn_id"
     default_conn_name = "zoho_crm_default"
-    conn_type = "zoho_crm"
-    hook_name = "Zoho CRM"
+    conn_type = connection_fields.CONN_TYPE
+    hook_name = connection_fields.HOOK_NAME
 
     def __init__(
         self,
@@ -68,14 +68,6 @@ class ZohoCRMHook(BaseHook):
 
     # -- connection --------------------------------------------------------------------------
 
-    @staticmethod
-    def _extra(extra: Mapping[str, Any], name: str) -> Any:
-        """Short name first; ``extra__zoho_crm__<name>`` is how older UIs stored custom fields."""
-        value = extra.get(name)
-        if value in (None, ""):
-            value = extra.get(f"extra__zoho_crm__{name}")
-        return value
-
     @cached_property
     def _extras(self) -> dict[str, Any]:
         conn = self.get_connection(self.zoho_conn_id)
@@ -86,7 +78,7 @@ class ZohoCRMHook(BaseHook):
         extra = conn.extra_dejson
         if not isinstance(extra, dict):
             raise ConnectionConfigError(f"Connection {self.zoho_conn_id!r}: extra must be a JSON object.")
-        fields = {name: self._extra(extra, name) for name in EXTRA_FIELDS}
+        fields = read_extras(extra)
         fields["_login"], fields["_password"] = conn.login, conn.password
         return fields
 
@@ -95,7 +87,9 @@ class ZohoCRMHook(BaseHook):
         """Validated credentials; the client secret and refresh token are masked from here on."""
         fields = self._extras
         mask_secret(fields["_password"])
-        mask_secret(fields["refresh_token"])
+        for field in EXTRA_FIELDS:
+            if field.secret:
+                mask_secret(fields[field.name])
         try:
             return ZohoCredentials.from_fields(
                 client_id=fields["_login"], client_secret=fields["_password"], extra=fields
@@ -195,30 +189,8 @@ class ZohoCRMHook(BaseHook):
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return {
-            "hidden_fields": ["host", "port", "schema"],
-            "relabeling": {"login": "Client ID", "password": "Client Secret"},
-            "placeholders": {"login": "1000.XXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"},
-        }
+        return connection_fields.hook_ui_field_behaviour()
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        try:
-            from flask_appbuilder.fieldwidgets import (  # type: ignore[import-not-found,unused-ignore]
-                BS3PasswordFieldWidget,
-                BS3TextFieldWidget,
-            )
-            from flask_babel import lazy_gettext  # type: ignore[import-not-found,unused-ignore]
-            from wtforms import (  # type: ignore[import-not-found,import-untyped,unused-ignore]
-                PasswordField,
-                StringField,
-            )
-        except ImportError:  # plain Airflow 3 installs have no wtforms; 3.2+ does not need it
-            return {}
-        return {
-            "refresh_token": PasswordField(lazy_gettext("Refresh Token"), widget=BS3PasswordFieldWidget()),
-            "region": StringField(lazy_gettext("Data Centre (us, eu, in, ...)"), widget=BS3TextFieldWidget()),
-            "accounts_url": StringField(lazy_gettext("Accounts URL"), widget=BS3TextFieldWidget()),
-            "api_domain": StringField(lazy_gettext("API Domain"), widget=BS3TextFieldWidget()),
-            "api_version": StringField(lazy_gettext("API Version"), widget=BS3TextFieldWidget()),
-        }
+        return connection_fields.hook_form_widgets()
