@@ -1,6 +1,8 @@
-"""Where the operator's rows come from: an XCom/list/JSON value, or a SQL query streamed in chunks.
+"""Where the operator's rows come from: one class per kind of input, each a ``RowSource`` (its rows,
+and how to name one in an error or a failed item).
 
-SQL rows are streamed with ``fetchmany`` (a server-side cursor on PostgreSQL, whose default
+``records=`` is a list of dicts (an upstream task's output) or a JSON string.
+``sql=`` is streamed with ``fetchmany`` (a server-side cursor on PostgreSQL, whose default
 client-side cursor would otherwise buffer the whole result), so memory does not grow with the
 number of rows, and no row ever goes to XCom.
 """
@@ -18,7 +20,36 @@ from airflow_provider_zohorel.zoho.values import InvalidValue
 DEFAULT_FETCH_SIZE = 10_000
 
 
-def records_rows(records: Any) -> Iterable[Any]:
+class RecordsInput:
+    """``records=``: validated when built (nothing is sent if it is not a list of rows)."""
+
+    def __init__(self, records: Any) -> None:
+        self._rows = _records_rows(records)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
+    def row_name(self, index: int) -> str:
+        return f"records[{index}]"
+
+
+class SqlInput:
+    """``sql=`` on ``sql_conn_id``: streamed when iterated, through any DbApiHook connection."""
+
+    def __init__(self, conn_id: str, sql: str, parameters: Any = None, fetch_size: int = DEFAULT_FETCH_SIZE):
+        self.conn_id = conn_id
+        self.sql = sql
+        self.parameters = parameters
+        self.fetch_size = fetch_size
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return sql_rows(self.conn_id, self.sql, self.parameters, self.fetch_size)
+
+    def row_name(self, index: int) -> str:
+        return f"sql row {index}"
+
+
+def _records_rows(records: Any) -> Iterable[Any]:
     """Rows from the ``records`` argument: a list (or lazy XCom sequence) of dicts, or a JSON string."""
     if isinstance(records, (bytes, bytearray)):
         records = records.decode()

@@ -1,15 +1,17 @@
 """UpdateRelatedRecordsOperator: rows in, every item related or accounted for, a task state out.
 
-Airflow glue over :mod:`airflow_provider_zohorel.zoho`: resolve the input (XCom or SQL), plan,
-run, and map the outcome to a task state. The run summary is the XCom ``return_value`` in every
-outcome, also when the task then fails or is skipped.
+Airflow glue over :mod:`airflow_provider_zohorel.zoho`, one way through ``execute``: validate the
+arguments, read the input, plan, run, decide (the outcome policy turns the summary and the stop,
+if any, into a verdict), and finish: push the summary, then return it or raise the verdict's
+exception. The summary is the XCom ``return_value`` at every exit, also when the task fails before
+the first call or is skipped.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
@@ -21,22 +23,16 @@ from airflow_provider_zohorel._compat import (
 )
 from airflow_provider_zohorel.hooks.zoho_crm import ZohoCRMHook
 from airflow_provider_zohorel.operators.failed_items import FailedItemsTable, check_table_name
-from airflow_provider_zohorel.operators.inputs import DEFAULT_FETCH_SIZE, records_rows, sql_rows
+from airflow_provider_zohorel.operators.inputs import DEFAULT_FETCH_SIZE, RecordsInput, SqlInput
 from airflow_provider_zohorel.operators.resume import BatchStateStore
-from airflow_provider_zohorel.zoho.errors import (
-    ConnectionConfigError,
-    ZohoAuthError,
-    ZohoAuthUnavailable,
-    ZohoConfigurationError,
-    ZohoError,
-)
 from airflow_provider_zohorel.zoho.limits import DEFAULT_MAX_CONCURRENCY, MAX_BATCH, check_batch_size
-from airflow_provider_zohorel.zoho.planning import Batch, InvalidInput, Plan, build_plan
-from airflow_provider_zohorel.zoho.policy import FAIL, SOFT_FAIL, OutcomePolicy
-from airflow_provider_zohorel.zoho.relation_catalog import RelationSpec, UnsupportedRelation
+from airflow_provider_zohorel.zoho.planning import Batch, InvalidInput, Plan, RowSource, build_plan
+from airflow_provider_zohorel.zoho.policy import FAIL, SOFT_FAIL, OutcomePolicy, Verdict
+from airflow_provider_zohorel.zoho.relation_catalog import RelationSpec
 from airflow_provider_zohorel.zoho.results import ItemResult
 from airflow_provider_zohorel.zoho.retry import RetryPolicy
-from airflow_provider_zohorel.zoho.runner import BatchRunner, Progress, RunReport, describe_stop
+from airflow_provider_zohorel.zoho.runner import BatchRunner, Progress
+from airflow_provider_zohorel.zoho.stops import InvalidArguments, Stop
 from airflow_provider_zohorel.zoho.summary import RunSummary
 from airflow_provider_zohorel.zoho.values import InvalidValue
 
@@ -151,10 +147,23 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         self.fetch_size = fetch_size
         self.progress_interval = progress_interval
 
-    # -- validation (templates are rendered by now) -------------------------------------------
+    # -- execute: validate -> read input -> plan -> run -> decide -> finish -------------------------
 
-    def _configuration(self) -> OutcomePolicy:
-        """Every check that needs no I/O; a failure here is a DAG bug, so no retries."""
+    def execute(self, context: Context) -> dict[str, Any]:
+        summary = RunSummary()
+        policy = OutcomePolicy()  # decides a refusal until the task's own policy is validated
+        stopped_by: Stop | None
+        try:
+            policy = self._validate()
+            source = self._row_source()
+            summary.row_name = source.row_name
+            stopped_by = self._relate(context, source, summary)
+        except Exception as exc:  # every exit goes through _finish, so the summary is always pushed
+            stopped_by = Stop.of(exc)
+        return self._finish(context, summary, policy.decide(summary, stopped_by))
+
+    def _validate(self) -> OutcomePolicy:
+        """Every check that needs no I/O (templates are rendered by now); a failure is a DAG bug."""
         problems = []
         if (self.records is None) == (self.sql is None):
             problems.append("give exactly one input: records=... or sql=... (with sql_conn_id)")
@@ -193,49 +202,36 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         except (ValueError, TypeError) as exc:
             problems.append(str(exc))
         if problems or policy is None:
-            raise AirflowFailException("UpdateRelatedRecordsOperator: " + "; ".join(problems))
+            raise InvalidArguments("UpdateRelatedRecordsOperator: " + "; ".join(problems))
         return policy
 
-    def _rows(self) -> tuple[Iterable[Any], str]:
-        if self.records is not None:
-            return records_rows(self.records), "records[{}]"
-        assert self.sql is not None
-        assert self.sql_conn_id is not None
-        return sql_rows(self.sql_conn_id, self.sql, self.parameters, self.fetch_size), "sql row {}"
+    def _row_source(self) -> RowSource:
+        if self.sql is None:
+            return RecordsInput(self.records)
+        assert self.sql_conn_id is not None  # _validate
+        return SqlInput(self.sql_conn_id, self.sql, self.parameters, self.fetch_size)
 
-    # -- execute -------------------------------------------------------------------------------
-
-    def execute(self, context: Context) -> dict[str, Any]:
-        policy = self._configuration()
+    def _relate(self, context: Context, source: RowSource, summary: RunSummary) -> Stop | None:
+        """Plan and run; returns why the run stopped early, if it did."""
         hook = ZohoCRMHook(
             self.zoho_conn_id,
             max_concurrency=self.max_concurrency,
             read_timeout=self.request_timeout,
             retry=self.request_retry,
         )
+        spec = hook.api.relation(self.module, self.related_list)
         try:
-            spec = hook.api.relation(self.module, self.related_list)
-        except (UnsupportedRelation, ConnectionConfigError) as exc:
-            raise AirflowFailException(str(exc)) from None
-
-        summary = RunSummary()
-        try:
-            rows, label = self._rows()
             plan = build_plan(
-                rows,
+                source,
                 spec=spec,
                 parent_id_key=self.parent_id_key,
                 related_id_key=self.related_id_key,
                 record_id=self.record_id,
                 batch_size=self.batch_size,
-                label=label.format,
             )
         except InvalidInput as exc:
-            self._finish_invalid(context, summary, exc)
-        except InvalidValue as exc:
-            self._push(context, summary.to_dict(api_calls=0, outcome=FAIL))
-            raise AirflowFailException(f"Invalid input, nothing was sent to Zoho: {exc}") from None
-
+            summary.refuse_input(exc.total_rows, exc.invalid_rows, exc.errors)
+            raise
         with contextlib.closing(plan):
             self.log.info(
                 "Plan for %s: %d rows -> %d items (%d duplicates dropped) for %d parents in %d calls "
@@ -250,45 +246,26 @@ class UpdateRelatedRecordsOperator(BaseOperator):
                 plan.calls,
                 self.max_concurrency,
             )
-            summary.extra.update(duplicates_dropped=plan.duplicates, parents=plan.parents)
+            summary.planned(plan, dry_run=self.plan_only)
             if self.plan_only:
-                result = summary.to_dict(api_calls=0, outcome="success")
-                result.update(total=plan.items, dry_run=True, plan=plan.describe())
                 self.log.info("dry_run=True: nothing was sent to Zoho")
-                return result
+                return None
             if plan.items == 0:
                 self.log.info("No input rows: nothing to relate; the task succeeds without calling Zoho.")
-                return summary.to_dict(api_calls=0, outcome="success")
-            report = self._run(context, hook, spec, plan, summary)
-
-        return self._verdict(context, hook, summary, report, policy)
+                return None
+            return self._run(context, hook, spec, plan, summary)
 
     def _run(
         self, context: Context, hook: ZohoCRMHook, spec: RelationSpec, plan: Plan, summary: RunSummary
-    ) -> RunReport:
+    ) -> Stop | None:
         store = context.get("task_state_store") if self.resume else None
         state = BatchStateStore(store) if store is not None else None
         if state is not None and state.previous_try:
             self.log.info("An earlier try of this task ran: batches it finished will not be sent again.")
-        table = None
-        if self.failed_items_table:
-            assert self.sql_conn_id is not None
-            ti = context["ti"]
-            table = FailedItemsTable(
-                BaseHook.get_connection(self.sql_conn_id).get_hook(),  # type: ignore[no-untyped-call,unused-ignore]
-                self.failed_items_table,
-                {
-                    "dag_id": ti.dag_id,
-                    "task_id": ti.task_id,
-                    "run_id": ti.run_id,
-                    "try_number": ti.try_number,
-                    "module": spec.parent,
-                    "related_list": spec.related,
-                },
-            )
+        table = self._failed_items_table(context, spec)
 
         def on_batch(batch: Batch, results: list[ItemResult], resumed: int) -> None:
-            failures = summary.record(batch.parent_id, results, batch.row, resumed=resumed)
+            failures = summary.record(batch, results, resumed=resumed)
             if state is not None:
                 state.record(batch, results)
             if table is not None and failures:
@@ -308,62 +285,47 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         finally:
             if table is not None:
                 table.flush()
-                summary.extra["failed_items_table"] = {"table": table.table, "rows_written": table.written}
-        summary.extra["resumed_batches"] = report.batches_resumed
-        summary.extra["seconds"] = round(report.elapsed, 3)  # time spent relating, after planning
-        if report.batches_not_sent:
-            summary.extra["batches_not_sent"] = report.batches_not_sent
-        return report
-
-    def _verdict(
-        self,
-        context: Context,
-        hook: ZohoCRMHook,
-        summary: RunSummary,
-        report: RunReport,
-        policy: OutcomePolicy,
-    ) -> dict[str, Any]:
-        api_calls = hook.client.stats.calls
-        summary.extra["client"] = hook.client.stats.as_dict()
+        written = {"table": table.table, "rows_written": table.written} if table is not None else None
+        summary.ran(report, hook.client.stats, written)
         self._log_table(summary)
-        stopped = report.stopped_by
-        if stopped is not None:
-            summary.extra["stopped_by"] = describe_stop(stopped)
-        if isinstance(stopped, ZohoAuthUnavailable):
-            self._push(context, summary.to_dict(api_calls=api_calls, outcome=FAIL))
-            raise AirflowException(f"Stopped: {stopped} (a later retry of the task can succeed)")
-        if isinstance(stopped, (ZohoConfigurationError, ZohoAuthError)):
-            self._push(context, summary.to_dict(api_calls=api_calls, outcome=FAIL))
-            raise AirflowFailException(f"Stopped: {stopped} (not retried: fix the configuration)")
-        if stopped is not None and not isinstance(stopped, ZohoError):
-            self._push(context, summary.to_dict(api_calls=api_calls, outcome=FAIL))
-            raise stopped
-        verdict = policy.decide(summary.total, summary.by_code)
-        result = summary.to_dict(api_calls=api_calls, outcome=verdict.outcome)
-        if verdict.tolerated:
-            self.log.warning("Tolerated: %s", verdict.reason)
-        if verdict.outcome == SOFT_FAIL:
-            self._push(context, result)
-            raise AirflowSkipException(f"Soft fail: {verdict.reason}")
-        if verdict.outcome == FAIL:
-            self._push(context, result)
-            raise AirflowException(f"Failed: {verdict.reason}")
-        return result
+        return report.stopped_by
 
-    def _finish_invalid(self, context: Context, summary: RunSummary, exc: InvalidInput) -> NoReturn:
-        result = summary.to_dict(api_calls=0, outcome=FAIL)
-        result.update(
-            total=exc.total_rows,
-            failed=exc.total_rows,
-            by_code={"INVALID_INPUT": exc.invalid_rows, "NOT_SENT": exc.total_rows - exc.invalid_rows},
-            input_errors=exc.errors,
+    def _failed_items_table(self, context: Context, spec: RelationSpec) -> FailedItemsTable | None:
+        if not self.failed_items_table:
+            return None
+        assert self.sql_conn_id is not None  # _validate
+        ti = context["ti"]
+        return FailedItemsTable(
+            BaseHook.get_connection(self.sql_conn_id).get_hook(),  # type: ignore[no-untyped-call,unused-ignore]
+            self.failed_items_table,
+            {
+                "dag_id": ti.dag_id,
+                "task_id": ti.task_id,
+                "run_id": ti.run_id,
+                "try_number": ti.try_number,
+                "module": spec.parent,
+                "related_list": spec.related,
+            },
         )
-        self._push(context, result)
-        raise AirflowFailException(str(exc)) from None
 
-    def _push(self, context: Context, summary: dict[str, Any]) -> None:
+    def _finish(self, context: Context, summary: RunSummary, verdict: Verdict) -> dict[str, Any]:
+        """The one exit: the summary is returned (Airflow pushes it) or pushed, then the verdict's
+        exception raised."""
+        summary.conclude(verdict)
+        result = summary.to_dict()
+        if verdict.outcome not in (FAIL, SOFT_FAIL):
+            if verdict.tolerated:
+                self.log.warning("%s", verdict.reason)
+            return result
         if self.do_xcom_push:
-            context["ti"].xcom_push(key="return_value", value=summary)
+            context["ti"].xcom_push(key="return_value", value=result)
+        if verdict.outcome == SOFT_FAIL:
+            raise AirflowSkipException(verdict.reason)
+        if verdict.unexpected is not None:
+            raise verdict.unexpected
+        if verdict.retry_can_help:
+            raise AirflowException(verdict.reason)
+        raise AirflowFailException(verdict.reason)
 
     def _log_table(self, summary: RunSummary) -> None:
         lines = [f"{'code':<28}{'items':>10}"]

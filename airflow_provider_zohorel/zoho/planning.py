@@ -15,9 +15,9 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from airflow_provider_zohorel.zoho.errors import quote_body
 from airflow_provider_zohorel.zoho.limits import MAX_BATCH, check_batch_size
@@ -28,27 +28,36 @@ DEFAULT_SPILL_THRESHOLD = 50_000
 MAX_REPORTED_ERRORS = 20
 
 
-def _row_label(index: int) -> str:
+@runtime_checkable
+class RowSource(Protocol):
+    """Rows to plan, and how to name one in a message (``records[17]``, ``sql row 17``).
+
+    Each kind of input (a list from XCom, a SQL query, ...) is one class with these two methods;
+    a plain iterable is planned too, its rows named ``row 17``.
+    """
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def row_name(self, index: int) -> str: ...
+
+
+def _row_name(index: int) -> str:
     return f"row {index}"
 
 
 @dataclass(frozen=True)
 class Batch:
-    """One PUT: a parent and at most 100 related items (``{"id": ..., **fields}``) in send order."""
+    """One PUT: a parent and at most 100 related items (``{"id": ..., **fields}``) in send order;
+    ``row_indexes[i]`` is the input row item ``i`` came from."""
 
     parent_id: str
     items: list[dict[str, Any]]
     row_indexes: list[int]
     key: str
-    label: Callable[[int], str] = field(default=_row_label, repr=False, compare=False)
 
     @property
     def related_ids(self) -> list[str]:
         return [item["id"] for item in self.items]
-
-    def row(self, position: int) -> str:
-        """Where item ``position`` came from (``records[17]``, ``sql row 17``), for failure reports."""
-        return self.label(self.row_indexes[position])
 
 
 def batch_key(spec: RelationSpec, parent_id: str, encoded_items: list[tuple[str, str]]) -> str:
@@ -200,7 +209,6 @@ class Plan:
     calls: int
     _store: _MemoryGroups | _SpillGroups = field(repr=False)
     _codec: _FieldsCodec = field(repr=False)
-    label: Callable[[int], str] = field(default=_row_label, repr=False)
 
     def batches(self) -> Iterator[Batch]:
         parent: str | None = None
@@ -210,7 +218,7 @@ class Plan:
         def batch() -> Batch:
             assert parent is not None
             items = [{"id": related, **self._codec.decode(fields)} for related, fields in encoded]
-            return Batch(parent, items, rows, batch_key(self.spec, parent, encoded), self.label)
+            return Batch(parent, items, rows, batch_key(self.spec, parent, encoded))
 
         for group_parent, related, row, fields_json in self._store.grouped():
             if parent is not None and (group_parent != parent or len(encoded) == self.batch_size):
@@ -241,19 +249,19 @@ class Plan:
 
 
 def build_plan(
-    rows: Iterable[Mapping[str, Any]],
+    rows: RowSource | Iterable[Any],
     *,
     spec: RelationSpec,
     parent_id_key: str = "record_id",
     related_id_key: str = "id",
     record_id: Any = None,
     batch_size: int = MAX_BATCH,
-    label: Callable[[int], str] = _row_label,
     spill_threshold: int = DEFAULT_SPILL_THRESHOLD,
     spill_dir: str | None = None,
 ) -> Plan:
     """Read and validate every row, then group; raises :class:`InvalidInput` before anything is sent."""
     check_batch_size(batch_size)
+    row_name = rows.row_name if isinstance(rows, RowSource) else _row_name
     fixed_parent = normalize_id(record_id, "record_id") if record_id is not None else None
     ids = {related_id_key} if fixed_parent is not None else {parent_id_key, related_id_key}
     renames = _KeyRenames(spec, (parent_id_key, related_id_key))
@@ -265,7 +273,7 @@ def build_plan(
     try:
         for index, row in enumerate(rows):
             total += 1
-            where = label(index)
+            where = row_name(index)
             try:
                 row = renames.apply(row, where)
                 parent, related, fields = _read_row(
@@ -296,7 +304,7 @@ def build_plan(
         for n in store.counts():
             parents += 1
             calls += -(-n // batch_size)
-        return Plan(spec, batch_size, total, items, total - items, parents, calls, store, codec, label)
+        return Plan(spec, batch_size, total, items, total - items, parents, calls, store, codec)
     except BaseException:
         if spill is not None:
             spill.close()

@@ -1,8 +1,11 @@
-"""From failed items to a verdict: succeed, soft-fail (task skipped) or fail.
+"""From a run's summary and its stop to a verdict: succeed, soft-fail (task skipped) or fail, and
+whether an Airflow retry of the task can change that.
 
-Each Zoho code maps to ``fail``, ``soft_fail`` or ``ignore``. Ignored codes are still reported;
-they just do not count. Counted failures within every threshold the user set are tolerated (the
-run succeeds with a warning); beyond that the most severe policy among them decides.
+A stop that no item decides (configuration, input, an unavailable accounts server, a bug) decides
+by itself; what each stop means is :mod:`airflow_provider_zohorel.zoho.stops`. Otherwise each Zoho
+code maps to ``fail``, ``soft_fail`` or ``ignore``. Ignored codes are still reported; they just do
+not count. Counted failures within every threshold the user set are tolerated (the run succeeds
+with a warning); beyond that the most severe policy among them decides.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from airflow_provider_zohorel.zoho.results import SUCCESS
+from airflow_provider_zohorel.zoho.stops import Stop, StopKind
+from airflow_provider_zohorel.zoho.summary import RunSummary
 
 FAIL, SOFT_FAIL, IGNORE = "fail", "soft_fail", "ignore"
 SUCCESS_OUTCOME = "success"
@@ -46,10 +51,20 @@ def check_item_code_policy(policy: Mapping[str, str] | None) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Verdict:
+    """The task's outcome, and the message that goes with it (its error, or a warning)."""
+
     outcome: str  # "success" | "soft_fail" | "fail"
-    counted_failures: int
-    tolerated: bool
+    retry_can_help: bool  # a failed task: whether an Airflow retry can change the outcome
     reason: str
+    counted_failures: int = 0
+    tolerated: bool = False
+    stopped_by: Stop | None = None
+
+    @property
+    def unexpected(self) -> BaseException | None:
+        """A failure no one foresaw (a bug, a database error): raised as is, with its traceback."""
+        stop = self.stopped_by
+        return stop.error if stop is not None and stop.kind is StopKind.UNEXPECTED else None
 
 
 @dataclass(frozen=True)
@@ -77,26 +92,33 @@ class OutcomePolicy:
     def policy_for(self, code: str) -> str:
         return self.item_code_policy.get(code, self.item_code_policy.get("*", FAIL))
 
-    def decide(self, total: int, by_code: Mapping[str, int]) -> Verdict:
+    def decide(self, summary: RunSummary, stopped_by: Stop | None = None) -> Verdict:
+        """The verdict on a run: its stop decides if it had one no item decides, else its items."""
+        if stopped_by is not None and not stopped_by.decided_by_items:
+            return Verdict(FAIL, stopped_by.retry_can_help, stopped_by.reason, stopped_by=stopped_by)
+        total, by_code = summary.total, summary.by_code
         counted = {c: n for c, n in by_code.items() if c != SUCCESS and n and self.policy_for(c) != IGNORE}
         failures = sum(counted.values())
         if not failures:
-            return Verdict(SUCCESS_OUTCOME, 0, False, "every item succeeded or was ignored by policy")
+            reason = "every item succeeded or was ignored by policy"
+            return Verdict(SUCCESS_OUTCOME, False, reason, stopped_by=stopped_by)
         limits = []
         if self.max_failed_items is not None:
             limits.append(failures <= self.max_failed_items)
         if self.max_failed_ratio is not None:
             limits.append(total > 0 and failures / total <= self.max_failed_ratio)
-        summary = ", ".join(f"{c}: {n}" for c, n in sorted(counted.items()))
+        codes = ", ".join(f"{c}: {n}" for c, n in sorted(counted.items()))
         if limits and all(limits):
-            return Verdict(
-                SUCCESS_OUTCOME,
-                failures,
-                True,
-                f"{failures} failed item(s) within max_failed_items={self.max_failed_items}, "
-                f"max_failed_ratio={self.max_failed_ratio} ({summary})",
+            reason = (
+                f"Tolerated: {failures} failed item(s) within max_failed_items={self.max_failed_items}, "
+                f"max_failed_ratio={self.max_failed_ratio} ({codes})"
             )
+            return Verdict(SUCCESS_OUTCOME, False, reason, failures, tolerated=True, stopped_by=stopped_by)
         worst = max((self.policy_for(c) for c in counted), key=_SEVERITY.__getitem__)
         if worst == FAIL and self.soft_fail:
             worst = SOFT_FAIL
-        return Verdict(worst, failures, False, f"{failures} of {total} item(s) failed ({summary})")
+        failed = f"{failures} of {total} item(s) failed ({codes})"
+        if worst == SOFT_FAIL:
+            return Verdict(SOFT_FAIL, False, f"Soft fail: {failed}", failures, stopped_by=stopped_by)
+        # a retry of the task resends only what failed (resume), so it can help
+        return Verdict(FAIL, True, f"Failed: {failed}", failures, stopped_by=stopped_by)

@@ -6,7 +6,8 @@ exactly once, including batches never sent because the run stopped.
 
 The run stops early, without spinning, on a configuration or authentication error, and when a
 batch exhausted its retries on 429 (credits used up, or a cap lower than ``max_concurrency``):
-the items not sent are then reported as failed with that code.
+the items not sent are then reported as failed with the stop's code (:mod:`.stops` says what a
+stop means for the task).
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_zohorel.zoho.errors import ZohoAuthError, ZohoConfigurationError, ZohoError
+from airflow_provider_zohorel.zoho.errors import ZohoAuthError, ZohoConfigurationError
 from airflow_provider_zohorel.zoho.planning import Batch, Plan
 from airflow_provider_zohorel.zoho.related_records_api import RelatedRecordsApi
 from airflow_provider_zohorel.zoho.relation_catalog import RelationSpec
 from airflow_provider_zohorel.zoho.results import SUCCESS, ItemResult
+from airflow_provider_zohorel.zoho.stops import Stop
 
 #: ``on_batch(batch, results aligned with batch.items, number of items resumed from a previous try)``
 BatchCallback = Callable[[Batch, list[ItemResult], int], None]
@@ -64,12 +66,8 @@ class RunReport:
     batches_sent: int = 0
     batches_resumed: int = 0
     batches_not_sent: int = 0
-    stopped_by: BaseException | None = None
+    stopped_by: Stop | None = None
     elapsed: float = 0.0
-
-
-class RunStopped(ZohoError):
-    """Raised into the report when the run stopped calling Zoho (e.g. persistent 429)."""
 
 
 class BatchRunner:
@@ -166,8 +164,8 @@ class BatchRunner:
                     progress()
                     next_progress = self.clock() + self.progress_interval
             if report.stopped_by is not None:
-                code, reason = _stop_code(report.stopped_by)
-                message = f"not sent: the run stopped after {code} ({reason})"
+                code = report.stopped_by.code
+                message = f"not sent: the run stopped after {code} ({report.stopped_by.message})"
                 rest = ((b, (resume(b) if resume is not None else None) or {}) for b in batches)
                 for batch, previous in itertools.chain(not_sent, rest):
                     report.batches_not_sent += 1
@@ -196,18 +194,16 @@ class BatchRunner:
         except _NotSent:
             return None
         except (ZohoConfigurationError, ZohoAuthError) as exc:
-            report.stopped_by = report.stopped_by or exc
+            report.stopped_by = report.stopped_by or Stop.of(exc)
             return [ItemResult.failure(rid, exc.code, str(exc), exc.http_status) for rid in sent]
         except Exception as exc:  # a bug must not lose the accounting of the batch
-            report.stopped_by = report.stopped_by or exc
+            report.stopped_by = report.stopped_by or Stop.of(exc)
             message = f"client error {type(exc).__name__}: {exc}"
             return [ItemResult.failure(rid, "CLIENT_ERROR", message) for rid in sent]
         if report.stopped_by is None and _exhausted_on_429(results):
-            report.stopped_by = RunStopped(
-                "TOO_MANY_REQUESTS",
+            report.stopped_by = Stop.throttled(
                 "Zoho kept answering 429 after every retry (API credits used up, or a concurrency cap "
-                "below max_concurrency); stopped calling",
-                http_status=429,
+                "below max_concurrency); stopped calling"
             )
         return results
 
@@ -237,14 +233,3 @@ def _merge(batch: Batch, previous: Mapping[str, str], results: list[ItemResult])
 
 def _exhausted_on_429(results: list[ItemResult]) -> bool:
     return bool(results) and all(r.code == "TOO_MANY_REQUESTS" for r in results)
-
-
-def _stop_code(exc: BaseException) -> tuple[str, str]:
-    if isinstance(exc, ZohoError):
-        return exc.code, exc.zoho_message
-    return "CLIENT_ERROR", type(exc).__name__
-
-
-def describe_stop(exc: BaseException) -> dict[str, Any]:
-    code, reason = _stop_code(exc)
-    return {"code": code, "message": reason}

@@ -1,22 +1,40 @@
-"""The run summary: every input item counted exactly once, as succeeded or failed with its code."""
+"""The run summary: every input item counted exactly once, as succeeded or failed with its code.
+
+``to_dict`` is the operator's XCom ``return_value`` (DESIGN.md contract). It has the same keys at
+every exit, a configuration error before the first call included, so a reporting task downstream
+(``trigger_rule="all_done"``) can always read it.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from airflow_provider_zohorel.zoho.client import ClientStats
+from airflow_provider_zohorel.zoho.planning import Batch, Plan
 from airflow_provider_zohorel.zoho.results import ADDED, ItemResult
+
+if TYPE_CHECKING:
+    from airflow_provider_zohorel.zoho.policy import Verdict
+    from airflow_provider_zohorel.zoho.runner import RunReport
 
 DEFAULT_FAILED_ITEMS_CAP = 1000
 
 
+def _row_name(index: int) -> str:
+    return f"row {index}"
+
+
 @dataclass
 class RunSummary:
-    """Accumulates batch results; ``to_dict`` is the XCom ``return_value`` (DESIGN.md contract)."""
+    """What a run did, in typed fields, each written by one method below."""
 
+    #: how a failed item's input row is named in the report (``records[17]``, ``sql row 17``)
+    row_name: Callable[[int], str] = field(default=_row_name, repr=False)
     failed_items_cap: int = DEFAULT_FAILED_ITEMS_CAP
+    # per item (record)
     total: int = 0
     succeeded: int = 0
     added: int = 0
@@ -26,15 +44,31 @@ class RunSummary:
     batches: int = 0
     by_code: Counter[str] = field(default_factory=Counter)
     failed_items: list[dict[str, Any]] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
+    failed_items_truncated: int = 0  # failed items beyond the cap, not listed
+    # sync (the sync feature fills them; the contract lists them already)
+    delinked: int = 0
+    unchanged: int = 0
+    # the input and the plan (refuse_input, planned)
+    input_errors: list[str] = field(default_factory=list)
+    duplicates_dropped: int = 0
+    parents: int = 0
+    dry_run: bool = False
+    plan: dict[str, Any] | None = None
+    # the run (ran)
+    resumed_batches: int = 0
+    batches_not_sent: int = 0
+    seconds: float = 0.0
+    client: dict[str, int] = field(default_factory=lambda: ClientStats().as_dict())
+    failed_items_table: dict[str, Any] | None = None
+    # the verdict (conclude)
+    outcome: str = "success"
+    stopped_by: dict[str, Any] | None = None
 
     def record(
-        self, parent_id: str, results: Sequence[ItemResult], row_of: Callable[[int], str], *, resumed: int = 0
+        self, batch: Batch, results: Sequence[ItemResult], *, resumed: int = 0
     ) -> list[dict[str, Any]]:
-        """Count one batch; returns its failed items (all of them, uncapped) for a failure table.
-
-        ``row_of(position)`` names the input row of the batch's item at ``position``.
-        """
+        """Count one batch (results aligned with its items); returns its failed items, uncapped,
+        for a failure table."""
         self.batches += 1
         self.resumed += resumed
         failures = []
@@ -50,18 +84,45 @@ class RunSummary:
                 continue
             self.failed += 1
             item = {
-                "record_id": parent_id,
+                "record_id": batch.parent_id,
                 "id": result.related_id,
                 "code": result.code,
                 "message": result.message,
-                "row": row_of(position),
+                "row": self.row_name(batch.row_indexes[position]),
             }
             failures.append(item)
             if len(self.failed_items) < self.failed_items_cap:
                 self.failed_items.append(item)
+            else:
+                self.failed_items_truncated += 1
         return failures
 
-    def to_dict(self, *, api_calls: int, outcome: str) -> dict[str, Any]:
+    def refuse_input(self, total_rows: int, invalid_rows: int, errors: list[str]) -> None:
+        """Nothing was sent because ``invalid_rows`` of ``total_rows`` rows are invalid."""
+        self.total = self.failed = total_rows
+        self.by_code = Counter({"INVALID_INPUT": invalid_rows, "NOT_SENT": total_rows - invalid_rows})
+        self.input_errors = list(errors)
+
+    def planned(self, plan: Plan, *, dry_run: bool) -> None:
+        self.duplicates_dropped = plan.duplicates
+        self.parents = plan.parents
+        if dry_run:
+            self.dry_run = True
+            self.total = plan.items
+            self.plan = plan.describe()
+
+    def ran(self, report: RunReport, client: ClientStats, failed_items_table: dict[str, Any] | None) -> None:
+        self.resumed_batches = report.batches_resumed
+        self.batches_not_sent = report.batches_not_sent
+        self.seconds = round(report.elapsed, 3)  # time spent relating, after planning
+        self.client = client.as_dict()
+        self.failed_items_table = failed_items_table
+
+    def conclude(self, verdict: Verdict) -> None:
+        self.outcome = verdict.outcome
+        self.stopped_by = verdict.stopped_by.describe() if verdict.stopped_by is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
         return {
             "total": self.total,
             "succeeded": self.succeeded,
@@ -70,10 +131,22 @@ class RunSummary:
             "failed": self.failed,
             "by_code": dict(sorted(self.by_code.items())),
             "failed_items": list(self.failed_items),
-            "failed_items_truncated": self.failed - len(self.failed_items),
-            "api_calls": api_calls,
-            "outcome": outcome,
+            "failed_items_truncated": self.failed_items_truncated,
+            "api_calls": self.client["calls"],
+            "outcome": self.outcome,
+            "delinked": self.delinked,
+            "unchanged": self.unchanged,
             "batches": self.batches,
             "resumed_items": self.resumed,
-            **self.extra,
+            "duplicates_dropped": self.duplicates_dropped,
+            "parents": self.parents,
+            "resumed_batches": self.resumed_batches,
+            "batches_not_sent": self.batches_not_sent,
+            "seconds": self.seconds,
+            "client": dict(self.client),
+            "stopped_by": self.stopped_by,
+            "failed_items_table": self.failed_items_table,
+            "input_errors": list(self.input_errors),
+            "dry_run": self.dry_run,
+            "plan": self.plan,
         }

@@ -193,23 +193,19 @@ def demo_client(
 def run_with_client(
     client: Any, records: list[dict[str, Any]], module: str = "Campaigns", related_list: str = "Leads"
 ) -> dict[str, Any]:
-    """What the operator does between its input and its verdict: plan, run every batch, summarise."""
+    """What the operator does between its input and its exit: plan, run every batch, decide."""
     from airflow_provider_zohorel.zoho.planning import build_plan
+    from airflow_provider_zohorel.zoho.policy import OutcomePolicy
     from airflow_provider_zohorel.zoho.related_records_api import RelatedRecordsApi
-    from airflow_provider_zohorel.zoho.runner import BatchRunner, describe_stop
+    from airflow_provider_zohorel.zoho.runner import BatchRunner
     from airflow_provider_zohorel.zoho.summary import RunSummary
 
     api = RelatedRecordsApi(client)
     plan = build_plan(records, spec=api.relation(module, related_list))
     summary = RunSummary()
     runner = BatchRunner(api, max_concurrency=client.settings.max_concurrency)
-    report = runner.run(
-        plan, lambda b, results, resumed: summary.record(b.parent_id, results, b.row, resumed=resumed)
-    )
+    report = runner.run(plan, lambda b, results, resumed: summary.record(b, results, resumed=resumed))
     plan.close()
-    result = summary.to_dict(api_calls=client.stats.calls, outcome="n/a")
-    result["client"] = client.stats.as_dict()
-    result["batches_not_sent"] = report.batches_not_sent
-    if report.stopped_by is not None:
-        result["stopped_by"] = describe_stop(report.stopped_by)
-    return result
+    summary.ran(report, client.stats, None)
+    summary.conclude(OutcomePolicy().decide(summary, report.stopped_by))  # the default policy's verdict
+    return summary.to_dict()

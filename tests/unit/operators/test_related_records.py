@@ -1,23 +1,59 @@
-"""How a finished run maps to a task state: which Airflow exception each outcome raises, and that
-the summary is pushed before raising. (Whole runs are proven in tests/e2e; this pins the mapping.)"""
+"""The operator's one way out: every exit, configuration errors before the first call included,
+pushes the same summary shape, then returns it or raises exactly the exception its outcome calls
+for. (Whole runs against the emulator are proven in tests/e2e and tests/reliability.)"""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import json
 
 import pytest
 
 from airflow_provider_zohorel._compat import AirflowException, AirflowFailException, AirflowSkipException
 from airflow_provider_zohorel.operators.related_records import UpdateRelatedRecordsOperator
-from airflow_provider_zohorel.zoho.client import ClientStats
 from airflow_provider_zohorel.zoho.errors import ZohoAuthError, ZohoAuthUnavailable, ZohoConfigurationError
+from airflow_provider_zohorel.zoho.planning import Batch
 from airflow_provider_zohorel.zoho.policy import OutcomePolicy
 from airflow_provider_zohorel.zoho.results import ItemResult
-from airflow_provider_zohorel.zoho.runner import RunReport
+from airflow_provider_zohorel.zoho.stops import Stop
 from airflow_provider_zohorel.zoho.summary import RunSummary
+
+#: Every key of the summary, at every exit (DESIGN.md contract and the README's list).
+SUMMARY_KEYS = {
+    "total",
+    "succeeded",
+    "added",
+    "updated",
+    "failed",
+    "by_code",
+    "failed_items",
+    "failed_items_truncated",
+    "api_calls",
+    "outcome",
+    "delinked",
+    "unchanged",
+    "batches",
+    "resumed_items",
+    "duplicates_dropped",
+    "parents",
+    "resumed_batches",
+    "batches_not_sent",
+    "seconds",
+    "client",
+    "stopped_by",
+    "failed_items_table",
+    "input_errors",
+    "dry_run",
+    "plan",
+}
+C, L = "3652397000000327001", "3652397000001829002"
+ROWS = [{"record_id": C, "id": L, "Member_Status": "Active"}]
+#: Nothing listens there; every test below ends before a token would be asked for.
+NOWHERE = "http://127.0.0.1:9"
 
 
 class FakeTI:
+    dag_id, task_id, run_id, try_number = "d", "t", "r", 1
+
     def __init__(self) -> None:
         self.pushed: dict[str, object] = {}
 
@@ -25,29 +61,142 @@ class FakeTI:
         self.pushed[key] = value
 
 
-def verdict(codes: list[str], stopped=None, **policy):
+@pytest.fixture(autouse=True)
+def connection(monkeypatch):
+    """``connection(**extra)`` redefines ``zoho_crm_default``; by default a valid one (never called)."""
+
+    def define(**extra):
+        fields = {"refresh_token": "1000.unit.refresh", "accounts_url": NOWHERE, "api_version": "v8", **extra}
+        doc = {"conn_type": "zoho_crm", "login": "1000.CLIENT", "password": "unit-secret", "extra": fields}
+        monkeypatch.setenv("AIRFLOW_CONN_ZOHO_CRM_DEFAULT", json.dumps(doc))
+
+    define()
+    return define
+
+
+def run(**kwargs):
+    """``execute`` as a worker runs it: (returned summary or None, pushed summary or None, error)."""
+    kwargs.setdefault("module", "Campaigns")
+    kwargs.setdefault("related_list", "Leads")
+    op = UpdateRelatedRecordsOperator(task_id="t", **kwargs)
+    ti = FakeTI()
+    try:
+        return op.execute({"ti": ti}), ti.pushed.get("return_value"), None  # type: ignore[arg-type]
+    except BaseException as exc:
+        return None, ti.pushed.get("return_value"), exc
+
+
+# -- refusals before the first call -----------------------------------------------------------
+
+REFUSALS = [
+    ("both inputs", {"records": ROWS, "sql": "SELECT 1", "sql_conn_id": "db"}, {}, "exactly one input"),
+    ("no input", {}, {}, "exactly one input"),
+    ("batch size 0", {"records": ROWS, "batch_size": 0}, {}, "batch_size must be an integer from 1 to 100"),
+    ("bad policy", {"records": ROWS, "item_code_policy": {"X": "explode"}}, {}, "item_code_policy['X']"),
+    (
+        "bad table name",
+        {"records": ROWS, "sql_conn_id": "db", "failed_items_table": "a;b"},
+        {},
+        "plain table",
+    ),
+    ("region mars", {"records": ROWS}, {"accounts_url": None, "region": "mars"}, "'region' is 'mars'"),
+    ("no refresh token", {"records": ROWS}, {"refresh_token": None}, "extra 'refresh_token'"),
+    ("http to a remote host", {"records": ROWS}, {"accounts_url": "http://example.com"}, "uses http://"),
+    ("api version v9", {"records": ROWS}, {"api_version": "v9"}, "'api_version' is 'v9'"),
+    ("bad token cache", {"records": ROWS}, {"token_cache": "disk"}, "'token_cache' must be file"),
+    ("unsupported relation", {"records": ROWS, "related_list": "Products"}, {}, "Campaigns -> Products"),
+    ("records not a list", {"records": 42}, {}, "records must be a list of dicts, got int"),
+    ("invalid row", {"records": [{"record_id": C, "id": 1.5}]}, {}, "records[0]: 'id': 1.5 is a float"),
+]
+
+
+@pytest.mark.parametrize(("case", "kwargs", "extra", "fragment"), REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_a_refusal_pushes_the_whole_summary_and_fails_without_retry(
+    connection, case, kwargs, extra, fragment
+):
+    connection(**extra)
+    returned, pushed, error = run(**kwargs)
+    assert type(error) is AirflowFailException, f"{case}: {error!r}"
+    assert fragment in str(error), case
+    assert returned is None
+    assert set(pushed) == SUMMARY_KEYS, case
+    assert (pushed["outcome"], pushed["api_calls"], pushed["succeeded"]) == ("fail", 0, 0), case
+    assert pushed["stopped_by"]["code"].startswith(("INVALID_", "UNSUPPORTED_")), case
+    assert "unit-secret" not in json.dumps(pushed) + str(error)
+    assert "1000.unit.refresh" not in json.dumps(pushed) + str(error)
+
+
+def test_invalid_rows_are_counted_in_the_pushed_summary():
+    _, pushed, error = run(records=[*ROWS, {"record_id": C, "id": 1.5}, {"record_id": C}])
+    assert type(error) is AirflowFailException
+    assert (pushed["total"], pushed["failed"]) == (3, 3)
+    assert pushed["by_code"] == {"INVALID_INPUT": 2, "NOT_SENT": 1}
+    assert pushed["failed_items_truncated"] == 0
+    assert any("records[1]" in e and "float" in e for e in pushed["input_errors"])
+    assert pushed["stopped_by"]["code"] == "INVALID_INPUT"
+
+
+def test_an_unexpected_error_pushes_the_summary_and_is_raised_as_is(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("airflow_provider_zohorel.operators.related_records.build_plan", broken)
+    _, pushed, error = run(records=ROWS)
+    assert type(error) is RuntimeError
+    assert set(pushed) == SUMMARY_KEYS
+    assert (pushed["outcome"], pushed["stopped_by"]) == (
+        "fail",
+        {"code": "CLIENT_ERROR", "message": "RuntimeError"},
+    )
+
+
+# -- successful exits without a call ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("records", [[], "[]", ""])
+def test_empty_input_returns_the_whole_summary(records):
+    returned, pushed, error = run(records=records)
+    assert error is None
+    assert pushed is None  # Airflow pushes the return value itself
+    assert set(returned) == SUMMARY_KEYS
+    assert (returned["outcome"], returned["total"], returned["stopped_by"]) == ("success", 0, None)
+
+
+def test_a_dry_run_returns_the_plan_in_the_whole_summary():
+    returned, _, error = run(records=ROWS * 2, dry_run=True)
+    assert error is None
+    assert set(returned) == SUMMARY_KEYS
+    assert (returned["dry_run"], returned["total"], returned["duplicates_dropped"]) == (True, 1, 1)
+    assert returned["plan"]["calls"] == 1
+
+
+# -- after a run: the verdict's exception -----------------------------------------------------
+
+
+def finish(codes: list[str], stopped: BaseException | None = None, **policy):
+    """``_finish`` on a summary of ``codes`` and the policy's verdict, as execute() calls it."""
     op = UpdateRelatedRecordsOperator(task_id="t", module="Campaigns", related_list="Leads", records=[])
-    summary = RunSummary()
+    summary = RunSummary(row_name="records[{}]".format)
     results = [
         ItemResult(str(i), "SUCCESS", "success", "relation added", {}, 200, "added")
         if code == "SUCCESS"
         else ItemResult.failure(str(i), code, "nope")
         for i, code in enumerate(codes)
     ]
-    summary.record("1", results, lambda i: f"records[{i}]")
+    summary.record(Batch("1", [{"id": r.related_id} for r in results], list(range(len(codes))), "k"), results)
+    stop = Stop.of(stopped) if stopped is not None else None
     ti = FakeTI()
-    hook = SimpleNamespace(client=SimpleNamespace(stats=ClientStats(calls=1)))
-    report = RunReport(stopped_by=stopped)
     try:
-        return op._verdict({"ti": ti}, hook, summary, report, OutcomePolicy(**policy)), ti
+        return op._finish({"ti": ti}, summary, OutcomePolicy(**policy).decide(summary, stop)), ti
     except BaseException as exc:
         exc.pushed = ti.pushed  # type: ignore[attr-defined]
         raise
 
 
 def test_success_returns_the_summary_without_pushing_it_twice():
-    result, ti = verdict(["SUCCESS", "SUCCESS"])
+    result, ti = finish(["SUCCESS", "SUCCESS"])
     assert result["outcome"] == "success"
+    assert set(result) == SUMMARY_KEYS
     assert ti.pushed == {}  # Airflow pushes the return value itself
 
 
@@ -66,9 +215,10 @@ def test_success_returns_the_summary_without_pushing_it_twice():
 )
 def test_failures_raise_the_policy_s_exception_after_pushing_the_summary(codes, policy, raised, outcome):
     with pytest.raises(raised) as err:
-        verdict(codes, **policy)
-    assert not isinstance(err.value, AirflowFailException)  # a per-item failure stays retryable
+        finish(codes, **policy)
+    assert type(err.value) is raised  # a per-item failure stays retryable: not AirflowFailException
     assert err.value.pushed["return_value"]["outcome"] == outcome
+    assert err.value.pushed["return_value"]["failed_items"][0]["row"] == "records[1]"
 
 
 @pytest.mark.parametrize(
@@ -80,13 +230,19 @@ def test_failures_raise_the_policy_s_exception_after_pushing_the_summary(codes, 
 )
 def test_configuration_and_credential_errors_fail_without_retry(stop):
     with pytest.raises(AirflowFailException, match="not retried") as err:
-        verdict(["NO_PERMISSION"], stopped=stop)
+        finish(["NO_PERMISSION"], stopped=stop)
+    assert type(err.value) is AirflowFailException
     assert err.value.pushed["return_value"]["stopped_by"]["code"] == stop.code
 
 
 @pytest.mark.parametrize("code", ["TOKEN_THROTTLED", "ACCOUNTS_UNREACHABLE"])
 def test_an_unavailable_accounts_server_fails_the_task_so_that_a_retry_can_work(code):
     with pytest.raises(AirflowException, match="later retry") as err:
-        verdict([code], stopped=ZohoAuthUnavailable(code, "try later"))
-    assert not isinstance(err.value, AirflowFailException)
+        finish([code], stopped=ZohoAuthUnavailable(code, "try later"))
+    assert type(err.value) is AirflowException
     assert err.value.pushed["return_value"]["outcome"] == "fail"
+
+
+def test_tolerated_failures_succeed():
+    result, ti = finish(["SUCCESS", "INVALID_DATA"], max_failed_items=1)
+    assert (result["outcome"], result["failed"], ti.pushed) == ("success", 1, {})

@@ -24,6 +24,24 @@ def rows(n_parents: int, per_parent: int) -> list[dict]:
     ]
 
 
+class NamedRows:
+    """A RowSource: rows, and how to name one in a message."""
+
+    def __init__(self, rows: list, pattern: str) -> None:
+        self.rows, self.pattern = rows, pattern
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def row_name(self, index: int) -> str:
+        return self.pattern.format(index)
+
+
+def test_a_plain_list_s_rows_are_named_by_position():
+    with pytest.raises(InvalidInput, match=r"row 1: no 'record_id'"):
+        build_plan([{"record_id": "1", "id": "2"}, {"id": "3"}], spec=CAMPAIGN_LEADS)
+
+
 def minimum_calls(counts: list[int], batch_size: int) -> int:
     return sum(math.ceil(n / batch_size) for n in counts)
 
@@ -71,7 +89,7 @@ def test_duplicates_are_dropped_last_one_wins_and_counted():
         {"id": "200000000000000002", "Member_Status": "Active"},
         {"id": "200000000000000001", "Member_Status": "Active"},
     ]
-    assert [first.row(0), first.row(1)] == ["row 1", "row 2"]
+    assert first.row_indexes == [1, 2]  # where each item came from: the last occurrence
 
 
 def test_spilled_plan_equals_in_memory_plan():
@@ -115,7 +133,7 @@ def test_invalid_rows_are_all_reported_before_anything_is_planned():
     data[11]["Member_Status"] = {"nested": True}
     data[12]["Unknown_Field"] = 1
     with pytest.raises(InvalidInput) as err:
-        build_plan(data, spec=CAMPAIGN_LEADS, label="records[{}]".format)
+        build_plan(NamedRows(data, "records[{}]"), spec=CAMPAIGN_LEADS)
     text = str(err.value)
     assert err.value.invalid_rows == 4
     assert err.value.total_rows == 30

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 
 import pytest
 
 from airflow_provider_zohorel.zoho.policy import DEFAULT_ITEM_CODE_POLICY, OutcomePolicy
+from airflow_provider_zohorel.zoho.summary import RunSummary
+
+
+def summary_of(total: int, by_code: dict[str, int]) -> RunSummary:
+    return RunSummary(total=total, by_code=Counter(by_code))
 
 
 def test_all_success_is_success():
-    verdict = OutcomePolicy().decide(10, {"SUCCESS": 10})
+    verdict = OutcomePolicy().decide(summary_of(10, {"SUCCESS": 10}))
     assert (verdict.outcome, verdict.counted_failures) == ("success", 0)
 
 
 def test_defaults_fail_on_invalid_data_and_ignore_duplicates():
-    assert OutcomePolicy().decide(10, {"SUCCESS": 9, "INVALID_DATA": 1}).outcome == "fail"
-    assert OutcomePolicy().decide(10, {"SUCCESS": 9, "DUPLICATE_DATA": 1}).outcome == "success"
-    assert OutcomePolicy().decide(10, {"SUCCESS": 9, "SOMETHING_NEW": 1}).outcome == "fail"
+    assert OutcomePolicy().decide(summary_of(10, {"SUCCESS": 9, "INVALID_DATA": 1})).outcome == "fail"
+    assert OutcomePolicy().decide(summary_of(10, {"SUCCESS": 9, "DUPLICATE_DATA": 1})).outcome == "success"
+    assert OutcomePolicy().decide(summary_of(10, {"SUCCESS": 9, "SOMETHING_NEW": 1})).outcome == "fail"
 
 
 @pytest.mark.parametrize(
@@ -33,7 +39,10 @@ def test_defaults_fail_on_invalid_data_and_ignore_duplicates():
 )
 def test_most_severe_policy_decides_and_soft_fail_downgrades(policies, soft_fail, expected):
     policy = OutcomePolicy(item_code_policy=policies, soft_fail=soft_fail)
-    assert policy.decide(10, {"SUCCESS": 8, "INVALID_DATA": 1, "MANDATORY_NOT_FOUND": 1}).outcome == expected
+    assert (
+        policy.decide(summary_of(10, {"SUCCESS": 8, "INVALID_DATA": 1, "MANDATORY_NOT_FOUND": 1})).outcome
+        == expected
+    )
 
 
 @pytest.mark.parametrize(
@@ -52,7 +61,7 @@ def test_most_severe_policy_decides_and_soft_fail_downgrades(policies, soft_fail
 )
 def test_thresholds_tolerate_failures_within_every_limit_set(max_items, max_ratio, failures, expected):
     policy = OutcomePolicy(max_failed_items=max_items, max_failed_ratio=max_ratio)
-    verdict = policy.decide(100, {"SUCCESS": 100 - failures, "INVALID_DATA": failures})
+    verdict = policy.decide(summary_of(100, {"SUCCESS": 100 - failures, "INVALID_DATA": failures}))
     assert verdict.outcome == expected
     assert verdict.tolerated == (expected == "success")
 
@@ -60,14 +69,17 @@ def test_thresholds_tolerate_failures_within_every_limit_set(max_items, max_rati
 def test_ignored_codes_do_not_count_toward_thresholds():
     policy = OutcomePolicy(item_code_policy={"INVALID_DATA": "ignore"}, max_failed_items=1)
     assert (
-        policy.decide(100, {"SUCCESS": 50, "INVALID_DATA": 49, "MANDATORY_NOT_FOUND": 1}).outcome == "success"
+        policy.decide(summary_of(100, {"SUCCESS": 50, "INVALID_DATA": 49, "MANDATORY_NOT_FOUND": 1})).outcome
+        == "success"
     )
 
 
 def test_star_sets_the_default_for_unlisted_codes():
     policy = OutcomePolicy(item_code_policy={"*": "soft_fail"})
-    assert policy.decide(2, {"SUCCESS": 1, "BRAND_NEW_CODE": 1}).outcome == "soft_fail"
-    assert policy.decide(2, {"SUCCESS": 1, "INVALID_DATA": 1}).outcome == "fail"  # listed default stays
+    assert policy.decide(summary_of(2, {"SUCCESS": 1, "BRAND_NEW_CODE": 1})).outcome == "soft_fail"
+    assert (
+        policy.decide(summary_of(2, {"SUCCESS": 1, "INVALID_DATA": 1})).outcome == "fail"
+    )  # listed default stays
 
 
 def test_every_code_policy_combination_is_consistent():
@@ -82,7 +94,7 @@ def test_every_code_policy_combination_is_consistent():
                 "soft_fail": "soft_fail",
                 "fail": "soft_fail" if soft else "fail",
             }
-            assert policy.decide(3, dict.fromkeys(codes, 1)).outcome == expected[worst]
+            assert policy.decide(summary_of(3, dict.fromkeys(codes, 1))).outcome == expected[worst]
 
 
 @pytest.mark.parametrize(

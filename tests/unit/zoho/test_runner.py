@@ -13,6 +13,7 @@ from airflow_provider_zohorel.zoho.planning import build_plan
 from airflow_provider_zohorel.zoho.relation_catalog import resolve_relation
 from airflow_provider_zohorel.zoho.results import ItemResult
 from airflow_provider_zohorel.zoho.runner import BatchRunner
+from airflow_provider_zohorel.zoho.stops import StopKind
 
 SPEC = resolve_relation("Leads", "Campaigns")
 
@@ -89,7 +90,8 @@ def test_configuration_error_stops_and_reports_unsent_items_with_its_code():
     plan = plan_for(50, 10, batch_size=10)  # 50 batches
     seen, on_batch = collect()
     report = BatchRunner(api, max_concurrency=1).run(plan, on_batch)
-    assert isinstance(report.stopped_by, ZohoConfigurationError)
+    assert isinstance(report.stopped_by.error, ZohoConfigurationError)
+    assert report.stopped_by.kind is StopKind.CONFIGURATION
     assert api.calls == 5  # nothing sent after the error
     codes = Counter(code for _, _, code in seen)
     assert codes == {"SUCCESS": 40, "OAUTH_SCOPE_MISMATCH": 460}
@@ -103,6 +105,7 @@ def test_persistent_429_stops_calling_instead_of_spinning():
     seen, on_batch = collect()
     report = BatchRunner(api, max_concurrency=2).run(plan, on_batch)
     assert report.stopped_by is not None
+    assert (report.stopped_by.code, report.stopped_by.kind) == ("TOO_MANY_REQUESTS", StopKind.ITEMS)
     assert api.calls <= 2  # only calls already in flight: queued batches are never sent
     assert Counter(code for _, _, code in seen) == {"TOO_MANY_REQUESTS": plan.items}
 
@@ -142,6 +145,7 @@ def test_an_unexpected_exception_is_accounted_then_reported():
     seen, on_batch = collect()
     plan = plan_for(4, 10)
     report = BatchRunner(Broken(), max_concurrency=1).run(plan, on_batch)
-    assert isinstance(report.stopped_by, RuntimeError)
+    assert isinstance(report.stopped_by.error, RuntimeError)
+    assert report.stopped_by.kind is StopKind.UNEXPECTED
     assert len(seen) == 40
     assert {code for _, _, code in seen} == {"CLIENT_ERROR"}
