@@ -127,6 +127,8 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         self.related_list = related_list
         self.zoho_conn_id = zoho_conn_id
         self.records = records
+        # Told apart from "not given" because an upstream output may render to None (see inputs).
+        self._records_given = records is not None
         self.sql = sql
         self.sql_conn_id = sql_conn_id
         self.parameters = parameters
@@ -165,7 +167,8 @@ class UpdateRelatedRecordsOperator(BaseOperator):
     def _validate(self) -> OutcomePolicy:
         """Every check that needs no I/O (templates are rendered by now); a failure is a DAG bug."""
         problems = []
-        if (self.records is None) == (self.sql is None):
+        records_given = self._records_given or self.records is not None
+        if records_given == (self.sql is not None):
             problems.append("give exactly one input: records=... or sql=... (with sql_conn_id)")
         if self.sql is not None and not self.sql_conn_id:
             problems.append("sql needs sql_conn_id (the connection to run it on)")

@@ -60,6 +60,40 @@ with DAG("e2e_xcom", schedule=None, start_date=START, tags=["e2e"]):
         task_id="relate", module="Campaigns", related_list="Leads", records=produce()
     )
 
+with DAG("e2e_upstream_none", schedule=None, start_date=START, tags=["e2e"]):
+
+    @task
+    def produce_nothing() -> list[dict[str, Any]] | None:
+        return None  # an upstream that forgot its return, or found nothing and said so with None
+
+    relate = UpdateRelatedRecordsOperator(
+        task_id="relate",
+        module="Campaigns",
+        related_list="Leads",
+        records=produce_nothing(),
+        retries=2,
+        retry_delay=pendulum.duration(seconds=0),
+    )
+
+    @task(trigger_rule="all_done")
+    def report(summary: dict[str, Any] | None) -> dict[str, Any] | None:
+        """What a reporting task downstream receives from the failed task."""
+        return summary
+
+    report(relate.output)
+
+with DAG("e2e_dataframe", schedule=None, start_date=START, tags=["e2e"]):
+
+    @task
+    def produce_frame(**context: Any) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame(context["dag_run"].conf["records"])
+
+    UpdateRelatedRecordsOperator(
+        task_id="relate", module="Campaigns", related_list="Leads", records=produce_frame()
+    )
+
 with DAG("e2e_sql", schedule=None, start_date=START, render_template_as_native_obj=True, tags=["e2e"]):
     UpdateRelatedRecordsOperator(
         task_id="relate",

@@ -46,6 +46,28 @@ def test_xcom_input_relates_exactly_the_input(zoho, run_dag):
     assert zoho.admin.counters()["crm_requests"] == 2
 
 
+def test_an_upstream_that_returned_none_fails_once_and_the_reporting_task_gets_the_summary(zoho, run_dag):
+    result = run_dag("e2e_upstream_none")
+    assert (result.task_state(), result.tries()) == ("failed", 1)  # retries=2, but no retry can help
+    summary = result.summary("report")  # what an all_done task downstream received
+    assert result.task_state("report") == "success"
+    assert summary == result.summary()
+    assert (summary["outcome"], summary["total"]) == ("fail", 0)
+    assert summary["stopped_by"]["code"] == "INVALID_INPUT"
+    assert "records rendered to None" in summary["stopped_by"]["message"]
+    assert zoho.admin.counters()["requests"] == {}  # not even a token
+
+
+def test_a_dataframe_from_an_upstream_task_is_related_row_by_row(zoho, run_dag):
+    pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")  # Airflow passes a DataFrame through XCom as Parquet
+    records = memberships({CAMPAIGNS[0]: LEADS[:12]}, status="Sent")
+    result = run_dag("e2e_dataframe", conf={"records": records})
+    assert result.state == "success"
+    assert (result.summary()["total"], result.summary()["succeeded"]) == (12, 12)
+    assert held(zoho, CAMPAIGNS[0]) == dict.fromkeys(LEADS[:12], "Sent")
+
+
 def test_a_rerun_updates_instead_of_duplicating(zoho, run_dag):
     run_dag("e2e_records", conf=conf(memberships({CAMPAIGNS[0]: LEADS[:20]})))
     again = run_dag("e2e_records", conf=conf(memberships({CAMPAIGNS[0]: LEADS[:20]}, status="Sent")))

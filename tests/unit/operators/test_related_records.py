@@ -126,6 +126,22 @@ def test_a_refusal_pushes_the_whole_summary_and_fails_without_retry(
     assert "1000.unit.refresh" not in json.dumps(pushed) + str(error)
 
 
+@pytest.mark.parametrize("rendered", [None, "None", "null"])
+def test_records_that_rendered_to_none_say_so_and_fail_with_the_summary(rendered):
+    """An upstream that returned nothing (or has not run, under ``airflow tasks test``)."""
+    op = UpdateRelatedRecordsOperator(
+        task_id="t", module="Campaigns", related_list="Leads", records="{{ x }}"
+    )
+    op.records = rendered  # what template rendering leaves
+    ti = FakeTI()
+    with pytest.raises(AirflowFailException, match="records rendered to None: the upstream task") as err:
+        op.execute({"ti": ti})  # type: ignore[arg-type]
+    assert type(err.value) is AirflowFailException
+    assert "exactly one input" not in str(err.value)
+    assert set(ti.pushed["return_value"]) == SUMMARY_KEYS
+    assert ti.pushed["return_value"]["stopped_by"]["code"] == "INVALID_INPUT"
+
+
 def test_invalid_rows_are_counted_in_the_pushed_summary():
     _, pushed, error = run(records=[*ROWS, {"record_id": C, "id": 1.5}, {"record_id": C}])
     assert type(error) is AirflowFailException
