@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_zohorel.zoho.client import ApiResponse
-from airflow_provider_zohorel.zoho.errors import ZohoConfigurationError
 from airflow_provider_zohorel.zoho.related_records_api import RelatedRecordsApi
 
 IDS = ["111111111111111111", "222222222222222222"]
@@ -49,38 +48,10 @@ def test_added_and_updated_come_from_the_message():
     ]
 
 
-def test_unknown_parent_fails_every_item_with_its_code():
-    body = {
-        "code": "INVALID_DATA",
-        "details": {"resource_path_index": 1},
-        "message": "the id given seems to be invalid",
-        "status": "error",
-    }
-    for status in (400, 404):
-        results = RelatedRecordsApi.interpret(IDS, ApiResponse(status, body, {}))
-        assert [(r.code, r.succeeded) for r in results] == [("INVALID_DATA", False)] * 2
-
-
-def test_bad_relation_name_is_a_configuration_error():
-    body = {
-        "code": "INVALID_DATA",
-        "details": {"resource_path_index": 2},
-        "message": "the relation name given seems to be invalid",
-        "status": "error",
-    }
-    with pytest.raises(ZohoConfigurationError, match="relation name"):
-        RelatedRecordsApi.interpret(IDS, ApiResponse(400, body, {}))
-
-
 def test_length_mismatch_matches_by_id_and_never_guesses():
     body = {"data": [ok(IDS[1])]}
     results = RelatedRecordsApi.interpret(IDS, ApiResponse(200, body, {}))
     assert [(r.related_id, r.code) for r in results] == [(IDS[0], "UNEXPECTED_RESPONSE"), (IDS[1], "SUCCESS")]
-
-
-def test_non_json_answers_fail_every_item_with_the_status():
-    results = RelatedRecordsApi.interpret(IDS, ApiResponse(418, None, {}))
-    assert {r.code for r in results} == {"HTTP_418"}
 
 
 def test_zoho_messages_are_one_line_and_bounded():
