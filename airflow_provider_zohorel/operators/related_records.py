@@ -27,7 +27,7 @@ from airflow_provider_zohorel.operators.inputs import DEFAULT_FETCH_SIZE, Record
 from airflow_provider_zohorel.operators.resume import BatchStateStore
 from airflow_provider_zohorel.zoho.limits import DEFAULT_MAX_CONCURRENCY, MAX_BATCH, check_batch_size
 from airflow_provider_zohorel.zoho.planning import Batch, InvalidInput, Plan, RowSource, build_plan
-from airflow_provider_zohorel.zoho.policy import FAIL, SOFT_FAIL, OutcomePolicy, Verdict
+from airflow_provider_zohorel.zoho.policy import SOFT_FAIL, SUCCESS_OUTCOME, OutcomePolicy, Verdict
 from airflow_provider_zohorel.zoho.relation_catalog import RelationSpec
 from airflow_provider_zohorel.zoho.results import ItemResult
 from airflow_provider_zohorel.zoho.retry import RetryPolicy
@@ -47,7 +47,8 @@ class UpdateRelatedRecordsOperator(BaseOperator):
 
     Input, exactly one of:
 
-    :param records: list of dicts (usually an upstream task's output), or a JSON string. Each item
+    :param records: list of dicts (usually an upstream task's output), a JSON string, or a table
+        such as a pandas DataFrame (read row by row). Each item
         names its parent by ``parent_id_key`` (or ``record_id=`` for all) and the related record by
         ``related_id_key``; every other key is a relation field sent as is (``Member_Status``,
         ``list_price``, ...).
@@ -314,9 +315,9 @@ class UpdateRelatedRecordsOperator(BaseOperator):
     def _finish(self, context: Context, summary: RunSummary, verdict: Verdict) -> dict[str, Any]:
         """The one exit: the summary is returned (Airflow pushes it) or pushed, then the verdict's
         exception raised."""
-        summary.conclude(verdict)
+        summary.conclude(verdict.outcome, verdict.stopped_by)
         result = summary.to_dict()
-        if verdict.outcome not in (FAIL, SOFT_FAIL):
+        if verdict.outcome == SUCCESS_OUTCOME:
             if verdict.tolerated:
                 self.log.warning("%s", verdict.reason)
             return result

@@ -17,8 +17,8 @@ from airflow_provider_zohorel.zoho.planning import Batch, Plan
 from airflow_provider_zohorel.zoho.results import ADDED, ItemResult
 
 if TYPE_CHECKING:
-    from airflow_provider_zohorel.zoho.policy import Verdict
     from airflow_provider_zohorel.zoho.runner import RunReport
+    from airflow_provider_zohorel.zoho.stops import Stop
 
 DEFAULT_FAILED_ITEMS_CAP = 1000
 
@@ -118,9 +118,10 @@ class RunSummary:
         self.client = client.as_dict()
         self.failed_items_table = failed_items_table
 
-    def conclude(self, verdict: Verdict) -> None:
-        self.outcome = verdict.outcome
-        self.stopped_by = verdict.stopped_by.describe() if verdict.stopped_by is not None else None
+    def conclude(self, outcome: str, stopped_by: Stop | None) -> None:
+        """The verdict's outcome, and why the run ended early if it did."""
+        self.outcome = outcome
+        self.stopped_by = stopped_by.describe() if stopped_by is not None else None
 
     def to_dict(self) -> dict[str, Any]:
         return {

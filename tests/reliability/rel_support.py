@@ -207,5 +207,6 @@ def run_with_client(
     report = runner.run(plan, lambda b, results, resumed: summary.record(b, results, resumed=resumed))
     plan.close()
     summary.ran(report, client.stats, None)
-    summary.conclude(OutcomePolicy().decide(summary, report.stopped_by))  # the default policy's verdict
+    verdict = OutcomePolicy().decide(summary, report.stopped_by)  # the default policy's
+    summary.conclude(verdict.outcome, verdict.stopped_by)
     return summary.to_dict()
