@@ -24,7 +24,7 @@ from airflow_provider_zohorel._compat import (
 from airflow_provider_zohorel.hooks.zoho_crm import ZohoCRMHook
 from airflow_provider_zohorel.operators.failed_items import FailedItemsTable, check_table_name
 from airflow_provider_zohorel.operators.inputs import DEFAULT_FETCH_SIZE, RecordsInput, SqlInput
-from airflow_provider_zohorel.operators.resume import BatchStateStore
+from airflow_provider_zohorel.operators.resume import BatchStateStore, task_channel
 from airflow_provider_zohorel.zoho.limits import DEFAULT_MAX_CONCURRENCY, MAX_BATCH, check_batch_size
 from airflow_provider_zohorel.zoho.planning import Batch, InvalidInput, Plan, RowSource, build_plan
 from airflow_provider_zohorel.zoho.policy import SOFT_FAIL, SUCCESS_OUTCOME, OutcomePolicy, Verdict
@@ -273,7 +273,8 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             if state is not None:
                 state.record(batch, results)
             if table is not None and failures:
-                table.add(failures)
+                with task_channel(state):  # the table's connection look-up uses Airflow's task channel
+                    table.add(failures)
 
         def on_progress(progress: Progress) -> None:
             self.log.info("Zoho progress: %s", progress.line())
@@ -284,13 +285,18 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             progress=on_progress,
             progress_interval=self.progress_interval,
         )
+        bookkeeping = None
         try:
             report = runner.run(plan, on_batch, resume=state.done if state is not None else None)
         finally:
+            if state is not None:  # the last write, after the last answer: off the sending window
+                cost = state.close()
+                bookkeeping = cost.as_dict()
+                self.log.info("Resume bookkeeping (task_state_store): %s", cost.line())
             if table is not None:
                 table.flush()
         written = {"table": table.table, "rows_written": table.written} if table is not None else None
-        summary.ran(report, hook.client.stats, written)
+        summary.ran(report, hook.client.stats, written, bookkeeping)
         self._log_table(summary)
         return report.stopped_by
 

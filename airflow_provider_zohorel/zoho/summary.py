@@ -60,6 +60,8 @@ class RunSummary:
     seconds: float = 0.0
     client: dict[str, int] = field(default_factory=lambda: ClientStats().as_dict())
     failed_items_table: dict[str, Any] | None = None
+    #: what remembering finished batches for a retry cost (task_state_store reads, writes, seconds)
+    resume_bookkeeping: dict[str, Any] | None = None
     # the verdict (conclude)
     outcome: str = "success"
     stopped_by: dict[str, Any] | None = None
@@ -111,12 +113,19 @@ class RunSummary:
             self.total = plan.items
             self.plan = plan.describe()
 
-    def ran(self, report: RunReport, client: ClientStats, failed_items_table: dict[str, Any] | None) -> None:
+    def ran(
+        self,
+        report: RunReport,
+        client: ClientStats,
+        failed_items_table: dict[str, Any] | None,
+        resume_bookkeeping: dict[str, Any] | None = None,
+    ) -> None:
         self.resumed_batches = report.batches_resumed
         self.batches_not_sent = report.batches_not_sent
         self.seconds = round(report.elapsed, 3)  # time spent relating, after planning
         self.client = client.as_dict()
         self.failed_items_table = failed_items_table
+        self.resume_bookkeeping = resume_bookkeeping
 
     def conclude(self, outcome: str, stopped_by: Stop | None) -> None:
         """The verdict's outcome, and why the run ended early if it did."""
@@ -147,6 +156,7 @@ class RunSummary:
             "client": dict(self.client),
             "stopped_by": self.stopped_by,
             "failed_items_table": self.failed_items_table,
+            "resume_bookkeeping": self.resume_bookkeeping,
             "input_errors": list(self.input_errors),
             "dry_run": self.dry_run,
             "plan": self.plan,
