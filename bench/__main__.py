@@ -16,7 +16,7 @@ from typing import Any
 
 from bench import common
 
-BENCHMARKS = ("throughput", "calls", "overhead", "memory", "tokens", "dag", "emulator")
+BENCHMARKS = ("throughput", "airflow", "calls", "overhead", "memory", "tokens", "dag", "emulator")
 RESULTS = common.ROOT / "bench" / "RESULTS.md"
 
 
@@ -49,13 +49,23 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--no-naive", action="store_true", help="skip the naive client in throughput (~100 s)"
     )
     parser.add_argument(
+        "--no-deployment",
+        action="store_true",
+        help="airflow: skip the deployment (api-server, scheduler, dag-processor; ~90 s)",
+    )
+    parser.add_argument(
+        "--no-compare", action="store_true", help="airflow: skip the resume=False runs beside the defaults"
+    )
+    parser.add_argument(
         "--memory-sizes", type=_ints, help="rows per memory run (100000,1000000; quick 10000,100000)"
     )
     parser.add_argument(
         "--processes", type=int, default=32, help="task processes for the token benchmark (32)"
     )
     parser.add_argument(
-        "--profile", action="store_true", help="py-spy profile of the overhead run (bench/out/)"
+        "--profile",
+        action="store_true",
+        help="py-spy profiles of the overhead run and of a dags test task while sending (bench/out/)",
     )
     parser.add_argument("--output", type=Path, help="where to write the table (default bench/RESULTS.md)")
     parser.add_argument(
@@ -84,7 +94,7 @@ def warm_up() -> None:
 
 
 def plan(args: argparse.Namespace) -> list[tuple[str, Callable[[], list[common.Row]]]]:
-    from bench import calls, dag, emulator_figures, memory, overhead, throughput, tokens
+    from bench import airflow_task, calls, dag, emulator_figures, memory, overhead, throughput, tokens
 
     quick = args.quick
     items = args.items or (10_000 if quick else 100_000)
@@ -98,9 +108,30 @@ def plan(args: argparse.Namespace) -> list[tuple[str, Callable[[], list[common.R
         if quick
         else calls.Config()
     )
+    caps = tuple(args.caps)
+    throughput_config = throughput.Config(items, parents, args.latency_ms, caps, not args.no_naive)
+
+    def naive_seconds() -> float | None:
+        """The naive client's time on the throughput input (run once, shared by both benchmarks)."""
+        if args.no_naive:
+            return None
+        return throughput.run_naive(throughput_config, throughput_config.caps[0]).wall
+
     runs: dict[str, Callable[[], list[common.Row]]] = {
-        "throughput": lambda: throughput.run(
-            throughput.Config(items, parents, args.latency_ms, tuple(args.caps), not args.no_naive), say
+        "throughput": lambda: throughput.run(throughput_config, say),
+        "airflow": lambda: airflow_task.run(
+            airflow_task.Config(
+                parents=parents,
+                per_parent=items // parents,
+                latency_ms=args.latency_ms,
+                caps=tuple(args.caps),
+                deployment_cap=args.caps[0],
+                deployment=not args.no_deployment,
+                compare_no_resume=not args.no_compare,
+                naive_seconds=naive_seconds(),
+                profile=common.OUT / "profile-airflow.raw" if args.profile else None,
+            ),
+            say,
         ),
         "calls": lambda: calls.run(calls_cfg, say),
         "overhead": lambda: overhead.run(overhead.Config(items, parents, profile=profile), say),

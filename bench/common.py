@@ -18,10 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from airflow_provider_zohorel.emulator import Credentials, ZohoEmulator
+    from airflow_provider_zohorel.emulator import Credentials, EmulatorAdmin
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
@@ -105,7 +105,17 @@ def zoho_connection(base_url: str, creds: Credentials) -> str:
     return connection_json(base_url, creds, api_version=API_VERSION)
 
 
-def use_emulator(emu: ZohoEmulator, creds: Credentials, name: str) -> None:
+class Emulator(Protocol):
+    """A running emulator: ``ZohoEmulator``, or bench/window.py's, which also clocks the sending window."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def admin(self) -> EmulatorAdmin: ...
+
+
+def use_emulator(emu: Emulator, creds: Credentials, name: str) -> None:
     """Make ``zoho_crm_default`` point at ``emu`` with ``creds``, with an empty token cache."""
     os.environ["AIRFLOW_CONN_ZOHO_CRM_DEFAULT"] = zoho_connection(emu.base_url, creds)
     fresh_token_cache(name)
@@ -120,7 +130,7 @@ class Seeded:
     related: list[str]
 
 
-def seed(emu: ZohoEmulator, parents: int, related: int) -> Seeded:
+def seed(emu: Emulator, parents: int, related: int) -> Seeded:
     """A user, client and refresh token, ``parents`` campaigns and ``related`` leads; zero counters."""
     admin = emu.admin
     creds = admin.create_credentials()

@@ -10,6 +10,7 @@ the first call or is skipped.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -224,6 +225,7 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             retry=self.request_retry,
         )
         spec = hook.api.relation(self.module, self.related_list)
+        planning_started = time.perf_counter()
         try:
             plan = build_plan(
                 source,
@@ -250,7 +252,7 @@ class UpdateRelatedRecordsOperator(BaseOperator):
                 plan.calls,
                 self.max_concurrency,
             )
-            summary.planned(plan, dry_run=self.plan_only)
+            summary.planned(plan, dry_run=self.plan_only, seconds=time.perf_counter() - planning_started)
             if self.plan_only:
                 self.log.info("dry_run=True: nothing was sent to Zoho")
                 return None

@@ -99,16 +99,23 @@ class BookkeepingCost:
 
     reads: int = 0
     writes: int = 0
-    seconds: float = 0.0
+    read_seconds: float = 0.0  # before sending, on the task's thread
+    write_seconds: float = 0.0  # while sending, on the writer thread (and the last write at the end)
     batches_found: int = 0  # finished batches an earlier try stored
     batches_written: int = 0  # batches this try stored
     batches_not_written: int = 0  # lost to a store failure or a hung write: a retry re-sends them
+
+    @property
+    def seconds(self) -> float:
+        return self.read_seconds + self.write_seconds
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "reads": self.reads,
             "writes": self.writes,
             "seconds": round(self.seconds, 3),
+            "read_seconds": round(self.read_seconds, 3),
+            "write_seconds": round(self.write_seconds, 3),
             "batches_found": self.batches_found,
             "batches_written": self.batches_written,
             "batches_not_written": self.batches_not_written,
@@ -191,7 +198,7 @@ class BatchStateStore:
             self._finished.clear()
             self._fail(exc)
         finally:
-            self.cost.seconds += time.perf_counter() - started
+            self.cost.read_seconds += time.perf_counter() - started
         self.cost.batches_found = len(self._finished)
 
     def done(self, batch: Batch) -> Mapping[str, str] | None:
@@ -301,7 +308,7 @@ class BatchStateStore:
             self._fail(exc)
             return False
         finally:
-            self.cost.seconds += time.perf_counter() - started
+            self.cost.write_seconds += time.perf_counter() - started
         self.cost.batches_written += self._unsaved
         self._unsaved = 0
         return True

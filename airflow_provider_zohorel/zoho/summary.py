@@ -54,6 +54,7 @@ class RunSummary:
     parents: int = 0
     dry_run: bool = False
     plan: dict[str, Any] | None = None
+    planning_seconds: float = 0.0  # reading the input, validating and grouping it, before sending
     # the run (ran)
     resumed_batches: int = 0
     batches_not_sent: int = 0
@@ -105,9 +106,10 @@ class RunSummary:
         self.by_code = Counter({"INVALID_INPUT": invalid_rows, "NOT_SENT": total_rows - invalid_rows})
         self.input_errors = list(errors)
 
-    def planned(self, plan: Plan, *, dry_run: bool) -> None:
+    def planned(self, plan: Plan, *, dry_run: bool, seconds: float = 0.0) -> None:
         self.duplicates_dropped = plan.duplicates
         self.parents = plan.parents
+        self.planning_seconds = round(seconds, 3)
         if dry_run:
             self.dry_run = True
             self.total = plan.items
@@ -150,6 +152,7 @@ class RunSummary:
             "resumed_items": self.resumed,
             "duplicates_dropped": self.duplicates_dropped,
             "parents": self.parents,
+            "planning_seconds": self.planning_seconds,
             "resumed_batches": self.resumed_batches,
             "batches_not_sent": self.batches_not_sent,
             "seconds": self.seconds,

@@ -14,23 +14,18 @@ files and of the newest task logs are attached to its report.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
-import requests
 
 from airflow_provider_zohorel.emulator import ZohoEmulator
 from tests.deployment.deployment_support import (
-    STARTUP_TIMEOUT,
     AirflowDeployment,
     deployment_env,
     free_port,
-    wait_for,
+    launch,
 )
-
-PG_ADMIN_URI = "postgresql://postgres@127.0.0.1:5432/postgres"
+from tests.deployment.deployment_support import metadata_database as fresh_metadata_database
 
 #: Deployments alive right now, for the failure report hook below.
 _ACTIVE: list[AirflowDeployment] = []
@@ -39,14 +34,8 @@ _ACTIVE: list[AirflowDeployment] = []
 @pytest.fixture(scope="session")
 def metadata_database() -> Iterator[str]:
     """A fresh Postgres database for the deployment's metadata; dropped at the end."""
-    name = f"zohorel_af_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URI, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URI, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with fresh_metadata_database() as uri:
+        yield uri
 
 
 @pytest.fixture(scope="session")
@@ -70,39 +59,13 @@ def airflow_deployment(
         base_url=f"http://127.0.0.1:{port}",
         token_cache=root / "token-cache",
     )
-    deployment.home.mkdir()
-    deployment.logs.mkdir()
     _ACTIVE.append(deployment)
     try:
-        try:
-            deployment.run("db-migrate", "db", "migrate")
-            deployment.start("api-server", "api-server", "--host", "127.0.0.1", "--port", str(port))
-            deployment.start("scheduler", "scheduler")
-            deployment.start("dag-processor", "dag-processor")
-            wait_for(lambda: _healthy(deployment), STARTUP_TIMEOUT, "the components to report healthy")
-            deployment.login()
-        except Exception as exc:
-            raise AssertionError(f"the deployment did not start: {exc}\n{deployment.report()}") from exc
+        launch(deployment, port)
         yield deployment
     finally:
         deployment.stop()
         _ACTIVE.remove(deployment)
-
-
-def _healthy(deployment: AirflowDeployment) -> bool:
-    """``GET /api/v2/monitor/health``: metadatabase, scheduler and dag-processor all healthy."""
-    deployment.check_alive()
-    try:
-        response = deployment.http.get(f"{deployment.base_url}/api/v2/monitor/health", timeout=5)
-    except requests.ConnectionError:
-        return False
-    if response.status_code != 200:
-        return False
-    health = response.json()
-    return all(
-        (health.get(part) or {}).get("status") == "healthy"
-        for part in ("metadatabase", "scheduler", "dag_processor")
-    )
 
 
 @pytest.hookimpl(hookwrapper=True)

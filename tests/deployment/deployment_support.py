@@ -1,7 +1,8 @@
 """A real Airflow deployment as separate processes, driven over the REST API the UI uses.
 
-``conftest.py`` starts it (fixtures); this module holds what both it and the tests use: the
-process handling, the environment every component gets, the REST calls, and ``wait_for``.
+``conftest.py`` starts it (fixtures) for the tests, bench/airflow_task.py for the benchmark; this
+module holds what they share: the metadata database, the start-up sequence, the process handling,
+the environment every component gets, the REST calls, and ``wait_for``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -227,6 +229,56 @@ class AirflowDeployment:
     def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
         entry = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}")
         return entry["value"]
+
+
+PG_ADMIN_URI = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@contextlib.contextmanager
+def metadata_database(prefix: str = "zohorel_af") -> Iterator[str]:
+    """A fresh Postgres database for a deployment's metadata (its URI); dropped afterwards."""
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URI, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URI, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def launch(deployment: AirflowDeployment, port: int) -> None:
+    """``airflow db migrate``, then api-server, scheduler and dag-processor; wait until the health
+    endpoint says all three are healthy; log in. Raises with the processes' log tails if not."""
+    deployment.home.mkdir(parents=True, exist_ok=True)
+    deployment.logs.mkdir(parents=True, exist_ok=True)
+    try:
+        deployment.run("db-migrate", "db", "migrate")
+        deployment.start("api-server", "api-server", "--host", "127.0.0.1", "--port", str(port))
+        deployment.start("scheduler", "scheduler")
+        deployment.start("dag-processor", "dag-processor")
+        wait_for(lambda: healthy(deployment), STARTUP_TIMEOUT, "the components to report healthy")
+        deployment.login()
+    except Exception as exc:
+        raise AssertionError(f"the deployment did not start: {exc}\n{deployment.report()}") from exc
+
+
+def healthy(deployment: AirflowDeployment) -> bool:
+    """``GET /api/v2/monitor/health``: metadatabase, scheduler and dag-processor all healthy."""
+    deployment.check_alive()
+    try:
+        response = deployment.http.get(f"{deployment.base_url}/api/v2/monitor/health", timeout=5)
+    except requests.ConnectionError:
+        return False
+    if response.status_code != 200:
+        return False
+    health = response.json()
+    return all(
+        (health.get(part) or {}).get("status") == "healthy"
+        for part in ("metadatabase", "scheduler", "dag_processor")
+    )
 
 
 def airflow_cli() -> list[str]:

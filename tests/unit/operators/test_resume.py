@@ -272,10 +272,13 @@ def test_close_reports_what_the_bookkeeping_cost():
     assert cost.as_dict() == {
         "reads": 2,
         "writes": 1,
-        "seconds": pytest.approx(cost.seconds, abs=0.001),
+        "seconds": pytest.approx(cost.read_seconds + cost.write_seconds, abs=0.002),
+        "read_seconds": pytest.approx(cost.read_seconds, abs=0.001),
+        "write_seconds": pytest.approx(cost.write_seconds, abs=0.001),
         "batches_found": 1,
         "batches_written": 1,
         "batches_not_written": 0,
     }
-    assert cost.seconds >= 0
+    assert cost.read_seconds >= 0
+    assert cost.write_seconds >= 0
     assert cost.line().startswith("2 reads (1 finished batches found), 1 writes (1 batches recorded)")
