@@ -33,7 +33,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--skip", action="append", choices=BENCHMARKS, default=[], help="skip these (repeatable)"
     )
     parser.add_argument(
-        "--quick", action="store_true", help="small sizes: a smoke run of every path (~1 min)"
+        "--quick", action="store_true", help="small sizes: a smoke run of every path (~3 min)"
     )
     parser.add_argument(
         "--items", type=int, help="throughput/overhead relations (default 100,000; quick 10,000)"
@@ -162,19 +162,22 @@ def table(rows: list[common.Row]) -> str:
 METHOD = """\
 ## How each figure is measured
 
-1. **Throughput.** The emulator runs with `--latency-ms L --concurrency C` (it answers 429 past C calls
-   in flight per user and client). The real `UpdateRelatedRecordsOperator(...).execute(context)` runs in
-   the benchmark process with `max_concurrency=C`, a minimal context (no `task_state_store`), and the
-   connection as `AIRFLOW_CONN_ZOHO_CRM_DEFAULT`. Limit time = calls x L / C, the best any client can do.
-   Efficiency = limit / sending time (the summary's `seconds`: time spent relating after planning);
-   planning and hook set-up are shown apart. 429s and peak in-flight calls are the emulator's counters.
-   The naive client (bench/naive.py: plain `requests`, mint a token, batch to 100, one PUT at a time,
-   as the official Zoho Python SDK does) runs once on the same input against an emulator of the same
-   configuration; speed-up = naive time / operator execute() wall time. The reference row is `wrk` (a C
-   load generator, no client CPU to speak of) with C connections against the same emulator: the
-   efficiency this machine and emulator allow at all. The emulator answers all C calls of a round at
-   the same instant (no jitter), so a Python client then handles C responses one at a time under the
-   GIL: its per-call CPU times C is what separates its efficiency from wrk's.
+1. **Throughput in a bare process.** The emulator runs with `--latency-ms L --concurrency C` (it
+   answers 429 past C calls in flight per user and client) behind a middleware that clocks the
+   sending window on the server: arrival of the first PUT to the end of the last answer
+   (bench/window.py). The real `UpdateRelatedRecordsOperator(...).execute(context)` runs in the
+   benchmark process with `max_concurrency=C`, a minimal context (no Airflow task around it, no
+   `task_state_store`), and the connection as `AIRFLOW_CONN_ZOHO_CRM_DEFAULT`. Limit time = calls x
+   L / C, the best any client can do. Efficiency = limit / window; planning and hook set-up are shown
+   apart. CPU seconds of each process during the window come from `/proc` (bench/cpu.py). 429s and
+   peak in-flight calls are the emulator's counters. The naive client (bench/naive.py: plain
+   `requests`, mint a token, batch to 100, one PUT at a time, as the official Zoho Python SDK does)
+   runs once on the same input against an emulator of the same configuration; speed-up = naive
+   time / operator execute() wall time. The reference row is `wrk` (a C load generator, no client
+   CPU to speak of) with C connections against the same emulator: the efficiency this machine and
+   emulator allow at all. The emulator answers all C calls of a round at the same instant (no
+   jitter), so a Python client then handles C responses one at a time under the GIL: its per-call
+   CPU times C is what separates its efficiency from wrk's.
 2. **Calls.** L = 0; calls counted by the emulator (`crm_requests`), not by the client; minimum =
    sum over parents of ceil(n / 100).
 3. **Client CPU.** L = 0; the emulator in its own process; `time.process_time()` of the benchmark
@@ -199,6 +202,32 @@ METHOD = """\
 7. **Emulator.** `bench/bench_emulator.py`: bulk PUTs of 100 items driven by `wrk` with no latency
    (with the emulator process's CPU), and 100 concurrent PUTs at 200 ms latency (burst wall time and
    the event-loop lag probe's worst drift).
+8. **As an Airflow task (`airflow dags test`).** bench/dags/zohorel_bench.py, one DAG per cap,
+   with nothing set but `max_concurrency`: `resume=True` (the default) and its `task_state_store`
+   bookkeeping are on, the input is `sql=` on a SQLite table of the same 100,000 rows. Each run is
+   `airflow dags test` in a private AIRFLOW_HOME on SQLite (migrated once, not counted), against a
+   fresh emulator as in 1. Sending efficiency = limit / the emulator's window; task efficiency =
+   limit / the task instance's start-to-end (its dates in the metadata DB). Apart: Airflow's
+   start-up before the task (CLI start to task start), and in the task, before the first PUT, the
+   planning (the summary's `planning_seconds`: SQL read, validation, grouping), the store read and
+   the rest (Airflow's task start-up, hook, token), and after the last answer (last store write,
+   summary, XCom). The same DAG with `resume=False` runs beside it for comparison. CPU seconds per
+   process during the window show what the task process spent and who else used the cores (under
+   `dags test` the store's execution API runs inside the task process).
+9. **As an Airflow task in a deployment.** `airflow db migrate`, then `airflow api-server`,
+   `scheduler` and `dag-processor` (LocalExecutor) on a fresh Postgres metadata database, started by
+   the deployment tests' own support code (tests/deployment/deployment_support.py), the benchmark
+   DAGs as the DAG bundle. One warm-up run, then each DAG is triggered through the REST API as the
+   UI does; the task's dates come from the REST API, the store is an HTTP call to the api-server.
+   Airflow start-up = trigger to task start. CPU seconds are split into the task process, its
+   supervisor (the LocalExecutor worker), the scheduler, api-server, dag-processor, emulator, this
+   benchmark and everything else on the machine.
+10. **A retry that resumes everything.** After the default C=10 run of 8, `airflow tasks test`
+   runs the task again in the same DAG run (as a retry does: same `task_state_store` scope); after
+   9's, the task is cleared through the REST API (the UI's Clear button) and its second try runs.
+   Figures: the first try's store writes and seconds, the retry's store reads and seconds, its calls
+   to Zoho (0), and resume cost / sending cost = (the retry's store seconds + its relating seconds,
+   i.e. walking every resumed batch) / the first try's sending window.
 """
 
 
@@ -226,9 +255,11 @@ def document(rows: list[common.Row], meta: dict[str, Any], argv: Sequence[str]) 
         "provider are made here and nowhere else.\n\n"
         f"{machine}\n{table(rows)}\n\n{METHOD}\n"
         "## Reproduce\n\n```bash\n"
-        "make bench   # everything: ~4-5 min, after waiting (up to 15 min) for a 1-min load below 1.5\n"
-        ".venv/bin/python -m bench --quick  # a smoke run of every path (~1 min), to bench/out/\n"
-        ".venv/bin/python -m bench --only overhead --profile  # py-spy profile, to bench/out/\n"
+        "make bench   # everything: ~9 min, after waiting (up to 15 min) for a 1-min load below 1.5\n"
+        ".venv/bin/python -m bench --quick  # a smoke run of every path (~3 min), to bench/out/\n"
+        ".venv/bin/python -m bench --only airflow --no-naive  # 8-10 alone (~4 min)\n"
+        "# py-spy profiles (pip install py-spy; a development tool, not a dependency), to bench/out/:\n"
+        ".venv/bin/python -m bench --only overhead --only airflow --profile\n"
         ".venv/bin/python -m bench --help   # select benchmarks and sizes\n```\n"
     )
 

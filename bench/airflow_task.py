@@ -20,13 +20,16 @@ during the sending window (bench/cpu.py) say who competed with the task, indepen
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -35,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import API_VERSION, ROOT, STATUSES, Row, fmt_n, fmt_s, fmt_x, load, verdict, workdir
-from bench.cpu import OTHER, CpuSampler, cmdline, descendants
+from bench.cpu import OTHER, CpuSampler, cmdline, descendants, parent
 from bench.window import Window, WindowedEmulator, windowed_emulator
 
 DAGS = ROOT / "bench" / "dags"
@@ -259,20 +262,54 @@ def _sampled(groups: Callable[[], Mapping[str, list[int]]]) -> Iterator[CpuSampl
         yield sampler
 
 
-def _profiled_pid(
-    pid: int, out: Path, emu: WindowedEmulator, say: Callable[[str], None]
-) -> subprocess.Popen[bytes]:
-    """py-spy on ``pid`` from the first PUT on (all threads, not only the GIL holder)."""
-    spy = str(Path(sys.executable).with_name("py-spy"))
-    deadline = time.monotonic() + 300
-    while int(emu.admin.counters()["crm_requests"]) == 0 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    say(f"    py-spy on pid {pid} -> {out}")
-    return subprocess.Popen(
-        [spy, "record", "--nonblocking", "-r", "200", "-f", "raw", "-o", str(out), "--pid", str(pid)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def _is_task_process(title: str) -> bool:
+    return title.startswith("airflow worker -- ") and "LocalExecutor" not in title
+
+
+class TaskProfiler:
+    """py-spy on the task process from the first PUT to the end of the block (GIL holder only, so
+    the shares are shares of the task's Python CPU). Written to ``out`` (raw) and ``out``.txt."""
+
+    def __init__(
+        self, find_pid: Callable[[], int | None], emu: WindowedEmulator, out: Path, say: Callable[[str], None]
+    ) -> None:
+        self.find_pid = find_pid
+        self.emu = emu
+        self.out = out
+        self.say = say
+        self.spy: subprocess.Popen[bytes] | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._attach, daemon=True)
+
+    def __enter__(self) -> TaskProfiler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        if self.spy is not None:
+            self.spy.send_signal(signal.SIGINT)
+            self.spy.wait(60)
+            if self.out.exists():
+                from bench.profile import summarise
+
+                self.out.with_suffix(".txt").write_text(summarise(self.out, top=40) + "\n")
+                self.say(f"    profile: {self.out.with_suffix('.txt')}")
+
+    def _attach(self) -> None:
+        spy = str(Path(sys.executable).with_name("py-spy"))
+        while not self._stop.is_set():
+            pid = self.find_pid()
+            if pid is not None and int(self.emu.admin.counters()["crm_requests"]) > 0:
+                self.out.parent.mkdir(parents=True, exist_ok=True)
+                cmd = [spy, "record", "--gil", "--nonblocking", "-r", "250", "-f", "raw", "-o", str(self.out)]
+                self.spy = subprocess.Popen(
+                    [*cmd, "--pid", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+                self.say(f"    py-spy on the task process (pid {pid}) from the first PUT")
+                return
+            self._stop.wait(0.02)
 
 
 def dags_test_run(
@@ -299,7 +336,6 @@ def dags_test_run(
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        spy = None
 
         def groups() -> dict[str, list[int]]:
             return {
@@ -308,13 +344,9 @@ def dags_test_run(
                 "benchmark": [os.getpid()],
             }
 
-        with _sampled(groups) as sampler:
-            if profile is not None:
-                spy = _profiled_pid(process.pid, profile, emu, say)
+        profiler = TaskProfiler(lambda: process.pid, emu, profile, say) if profile else None
+        with _sampled(groups) as sampler, profiler or contextlib.nullcontext():
             code = process.wait(config.timeout)
-            if spy is not None:
-                spy.send_signal(2)
-                spy.wait(60)
         if code != 0:
             raise RuntimeError(
                 f"airflow dags test {dag} exited {code}: {log.read_text(errors='replace')[-3000:]}"
@@ -423,25 +455,33 @@ def deployment_runs(config: Config, say: Callable[[str], None]) -> tuple[list[Ta
                 found: dict[str, list[int]] = {"emulator": [emu.pid], "benchmark": [os.getpid()]}
                 for name, process in deployment.processes.items():
                     pids = descendants(process.pid)
-                    task = [pid for pid in pids if cmdline(pid).startswith("airflow worker --")]
+                    # The task runner titles itself "airflow worker -- <ti id>"; its parent, a
+                    # LocalExecutor worker ("airflow worker -- LocalExecutor: ..."), supervises it.
+                    task = [pid for pid in pids if _is_task_process(cmdline(pid))]
+                    supervisor = [p for p in (parent(pid) for pid in task) if p is not None]
                     if task:
                         found["task process"] = task
-                    found[name] = [pid for pid in pids if pid not in task]
+                        found["task supervisor"] = supervisor
+                    found[name] = [pid for pid in pids if pid not in task and pid not in supervisor]
                 return found
 
             say("    warm-up run (a fresh api-server and scheduler serve their first task)")
             warmup = deployment.trigger("zohorel_bench_warmup")
             deployment.wait_run("zohorel_bench_warmup", warmup)
-            resumes = (True, False) if config.compare_no_resume else (True,)
-            for resume in resumes:
+
+            def task_pid() -> int | None:
+                return next(iter(groups().get("task process", [])), None)
+
+            def one_run(resume: bool, profile: Path | None = None) -> TaskRun:
                 dag = dag_id(cap, resume)
                 deployment.wait_dag_parsed(dag)
                 emu.admin.reset(seed="demo")
                 add_world(emu, config)
                 deployment.forget_tokens()
-                say(f"    trigger {dag} through the REST API")
+                say(f"    trigger {dag} through the REST API{' (profiled, not measured)' if profile else ''}")
                 before = load()
-                with CpuSampler(groups) as sampler:
+                profiler = TaskProfiler(task_pid, emu, profile, say) if profile else None
+                with CpuSampler(groups) as sampler, profiler or contextlib.nullcontext():
                     launched = time.time()
                     run_id = deployment.trigger(dag)
                     state = deployment.wait_run(dag, run_id)["state"]
@@ -449,26 +489,29 @@ def deployment_runs(config: Config, say: Callable[[str], None]) -> tuple[list[Ta
                     raise RuntimeError(f"{dag} run {run_id} ended {state}: {deployment.report()[-3000:]}")
                 ti = deployment.task_instance(dag, run_id, TASK_ID)
                 window = emu.window()
-                runs.append(
-                    TaskRun(
-                        "deployment",
-                        dag,
-                        cap,
-                        resume,
-                        config.limit(cap),
-                        launched,
-                        _timestamp(ti["start_date"]),
-                        _timestamp(ti["end_date"]),
-                        window,
-                        deployment.xcom(dag, run_id, TASK_ID),
-                        emu.admin.counters(),
-                        sampler.between(window.first_request, window.last_answer),
-                        before,
-                        run_id,
-                    )
+                return TaskRun(
+                    "deployment",
+                    dag,
+                    cap,
+                    resume,
+                    config.limit(cap),
+                    launched,
+                    _timestamp(ti["start_date"]),
+                    _timestamp(ti["end_date"]),
+                    window,
+                    deployment.xcom(dag, run_id, TASK_ID),
+                    emu.admin.counters(),
+                    sampler.between(window.first_request, window.last_answer),
+                    before,
+                    run_id,
                 )
-                if resume:
-                    retry = _deployment_clear(deployment, emu, dag, run_id, wait_for, say)
+
+            runs.append(one_run(True))
+            retry = _deployment_clear(deployment, emu, runs[-1].dag_id, runs[-1].run_id, wait_for, say)
+            if config.compare_no_resume:
+                runs.append(one_run(False))
+            if config.profile is not None:
+                one_run(True, config.profile.with_name("profile-deployment.raw"))
         finally:
             deployment.stop()
     return runs, retry

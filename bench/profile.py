@@ -50,9 +50,11 @@ def summarise(raw: Path, top: int = 15) -> str:
             continue
         n = int(count)
         total += n
-        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread "))]
-        if frames:
-            selfs[frames[-1]] += n
+        frames = [f for f in stack.split(";") if f.strip() and not f.startswith(("process ", "thread "))]
+        if not frames:  # py-spy saw the GIL taken but no Python frame on the thread holding it
+            phases["no Python frame (GIL held in C code, or not attributable)"] += n
+            continue
+        selfs[frames[-1]] += n
         phase = next((name for name, marker in PHASES if marker in stack), "other (outside execute)")
         phases[phase] += n
     if not total:

@@ -273,7 +273,7 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         def on_batch(batch: Batch, results: list[ItemResult], resumed: int) -> None:
             failures = summary.record(batch, results, resumed=resumed)
             if state is not None:
-                state.record(batch, results)
+                state.record(batch, results, resumed)
             if table is not None and failures:
                 with task_channel(state):  # the table's connection look-up uses Airflow's task channel
                     table.add(failures)

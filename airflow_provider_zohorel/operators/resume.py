@@ -213,8 +213,11 @@ class BatchStateStore:
 
     # -- recording: the dispatch thread appends, the writer thread writes ------------------------
 
-    def record(self, batch: Batch, results: list[ItemResult]) -> None:
-        """Remember a finished batch (results aligned with ``batch.items``); never blocks on the store."""
+    def record(self, batch: Batch, results: list[ItemResult], resumed: int = 0) -> None:
+        """Remember a finished batch (results aligned with ``batch.items``; ``resumed`` of them came
+        from an earlier try); never blocks on the store."""
+        if resumed and resumed == len(results):
+            return  # wholly resumed: the store holds it already
         if not self.enabled:
             self._dropped += 1  # the store failed: a retry sends it again
             return
