@@ -66,9 +66,13 @@ class Config:
     def items(self) -> int:
         return self.parents * self.per_parent
 
+    @property
+    def calls(self) -> int:
+        """The minimum number of calls: every parent's rows in batches of 100."""
+        return self.parents * -(-self.per_parent // 100)
+
     def limit(self, cap: int) -> float:
-        calls = self.parents * -(-self.per_parent // 100)
-        return calls * self.latency_ms / 1000.0 / cap
+        return self.calls * self.latency_ms / 1000.0 / cap
 
 
 @dataclass
@@ -262,6 +266,12 @@ def _sampled(groups: Callable[[], Mapping[str, list[int]]]) -> Iterator[CpuSampl
         yield sampler
 
 
+def _all_answered(emu: WindowedEmulator, calls: int) -> bool:
+    """The emulator has answered ``calls`` CRM requests and has none in flight."""
+    counters = emu.admin.counters()
+    return calls > 0 and int(counters["crm_requests"]) >= calls and int(counters["in_flight"]) == 0
+
+
 def _is_task_process(title: str) -> bool:
     return title.startswith("airflow worker -- ") and "LocalExecutor" not in title
 
@@ -271,8 +281,16 @@ class TaskProfiler:
     the shares are shares of the task's Python CPU). Written to ``out`` (raw) and ``out``.txt."""
 
     def __init__(
-        self, find_pid: Callable[[], int | None], emu: WindowedEmulator, out: Path, say: Callable[[str], None]
+        self,
+        find_pid: Callable[[], int | None],
+        emu: WindowedEmulator,
+        out: Path,
+        say: Callable[[str], None],
+        flags: tuple[str, ...] = ("--gil",),
+        calls: int = 0,
     ) -> None:
+        self.flags = flags
+        self.calls = calls
         self.find_pid = find_pid
         self.emu = emu
         self.out = out
@@ -288,7 +306,11 @@ class TaskProfiler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        if self.spy is not None:
+        self.finish()
+
+    def finish(self) -> None:
+        """Stop sampling (at the last answer, when the caller can tell; else at the block's end)."""
+        if self.spy is not None and self.spy.poll() is None:
             self.spy.send_signal(signal.SIGINT)
             self.spy.wait(60)
             if self.out.exists():
@@ -303,13 +325,17 @@ class TaskProfiler:
             pid = self.find_pid()
             if pid is not None and int(self.emu.admin.counters()["crm_requests"]) > 0:
                 self.out.parent.mkdir(parents=True, exist_ok=True)
-                cmd = [spy, "record", "--gil", "--nonblocking", "-r", "250", "-f", "raw", "-o", str(self.out)]
+                cmd = [spy, "record", *self.flags, "--nonblocking", "-r", "250", "-f", "raw"]
+                cmd += ["-o", str(self.out)]
                 self.spy = subprocess.Popen(
                     [*cmd, "--pid", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                 )
                 self.say(f"    py-spy on the task process (pid {pid}) from the first PUT")
-                return
+                break
             self._stop.wait(0.02)
+        while not self._stop.is_set() and not _all_answered(self.emu, self.calls):
+            self._stop.wait(0.05)
+        self.finish()
 
 
 def dags_test_run(
@@ -344,7 +370,9 @@ def dags_test_run(
                 "benchmark": [os.getpid()],
             }
 
-        profiler = TaskProfiler(lambda: process.pid, emu, profile, say) if profile else None
+        profiler = None
+        if profile is not None:
+            profiler = TaskProfiler(lambda: process.pid, emu, profile, say, calls=config.calls)
         with _sampled(groups) as sampler, profiler or contextlib.nullcontext():
             code = process.wait(config.timeout)
         if code != 0:
@@ -480,10 +508,14 @@ def deployment_runs(config: Config, say: Callable[[str], None]) -> tuple[list[Ta
                 deployment.forget_tokens()
                 say(f"    trigger {dag} through the REST API{' (profiled, not measured)' if profile else ''}")
                 before = load()
-                profiler = TaskProfiler(task_pid, emu, profile, say) if profile else None
+                calls = config.calls
+                profiler = TaskProfiler(task_pid, emu, profile, say, calls=calls) if profile else None
                 with CpuSampler(groups) as sampler, profiler or contextlib.nullcontext():
                     launched = time.time()
                     run_id = deployment.trigger(dag)
+                    # Watch the emulator, not the REST API, while the task sends: polling the
+                    # api-server four times a second would compete with the task for the cores.
+                    wait_for(lambda: _all_answered(emu, calls), 600, "every call answered", interval=0.5)
                     state = deployment.wait_run(dag, run_id)["state"]
                 if state != "success":
                     raise RuntimeError(f"{dag} run {run_id} ended {state}: {deployment.report()[-3000:]}")
@@ -617,9 +649,11 @@ def rows_for(section: str, runs: list[TaskRun], naive_seconds: float | None) -> 
             ),
             Row(
                 section,
-                f"{tag}, default: resume bookkeeping (task_state_store reads, writes, seconds in calls)",
-                f"{bookkeeping.get('reads', 0)}, {bookkeeping.get('writes', 0)}, "
-                f"{float(bookkeeping.get('seconds', 0.0)):.3f} s",
+                f"{tag}, default: resume bookkeeping (task_state_store reads, writes; seconds in store "
+                "calls; CPU seconds of the task's threads in them)",
+                f"{bookkeeping.get('reads', 0)}, {bookkeeping.get('writes', 0)}; "
+                f"{float(bookkeeping.get('seconds', 0.0)):.3f} s; "
+                f"{float(bookkeeping.get('cpu_seconds', 0.0)):.3f} s",
             ),
             Row(section, f"{tag}, default: CPU seconds during the sending window", _cpu_line(run)),
             Row(

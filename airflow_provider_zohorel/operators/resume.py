@@ -101,6 +101,7 @@ class BookkeepingCost:
     writes: int = 0
     read_seconds: float = 0.0  # before sending, on the task's thread
     write_seconds: float = 0.0  # while sending, on the writer thread (and the last write at the end)
+    cpu_seconds: float = 0.0  # CPU of the calling threads in store calls and in encoding the marks
     batches_found: int = 0  # finished batches an earlier try stored
     batches_written: int = 0  # batches this try stored
     batches_not_written: int = 0  # lost to a store failure or a hung write: a retry re-sends them
@@ -116,6 +117,7 @@ class BookkeepingCost:
             "seconds": round(self.seconds, 3),
             "read_seconds": round(self.read_seconds, 3),
             "write_seconds": round(self.write_seconds, 3),
+            "cpu_seconds": round(self.cpu_seconds, 3),
             "batches_found": self.batches_found,
             "batches_written": self.batches_written,
             "batches_not_written": self.batches_not_written,
@@ -124,7 +126,8 @@ class BookkeepingCost:
     def line(self) -> str:
         text = (
             f"{self.reads} reads ({self.batches_found} finished batches found), {self.writes} writes "
-            f"({self.batches_written} batches recorded), {self.seconds:.3f} s in store calls"
+            f"({self.batches_written} batches recorded), {self.seconds:.3f} s in store calls, "
+            f"{self.cpu_seconds:.3f} s CPU"
         )
         if self.batches_not_written:
             text += f"; {self.batches_not_written} batches not recorded (a retry sends them again)"
@@ -179,7 +182,7 @@ class BatchStateStore:
     # -- reading, once, before sending ---------------------------------------------------------
 
     def _load(self) -> None:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             for index in range(MAX_CHUNKS):
                 self.cost.reads += 1
@@ -199,6 +202,7 @@ class BatchStateStore:
             self._fail(exc)
         finally:
             self.cost.read_seconds += time.perf_counter() - started
+            self.cost.cpu_seconds += time.thread_time() - cpu
         self.cost.batches_found = len(self._finished)
 
     def done(self, batch: Batch) -> Mapping[str, str] | None:
@@ -270,10 +274,13 @@ class BatchStateStore:
         closing = False
         while not closing:
             taken, closing = self._take()
+            cpu = time.thread_time()
             try:
                 self._write(taken)
             except Exception as exc:  # a bug must cost re-sends, not the task
                 self._fail(exc)
+            finally:
+                self.cost.cpu_seconds += time.thread_time() - cpu
             if not self.enabled:
                 with self._cond:
                     self.cost.batches_not_written += len(self._pending)

@@ -276,6 +276,7 @@ def test_close_reports_what_the_bookkeeping_cost():
         "seconds": pytest.approx(cost.read_seconds + cost.write_seconds, abs=0.002),
         "read_seconds": pytest.approx(cost.read_seconds, abs=0.001),
         "write_seconds": pytest.approx(cost.write_seconds, abs=0.001),
+        "cpu_seconds": pytest.approx(cost.cpu_seconds, abs=0.001),
         "batches_found": 1,
         "batches_written": 1,
         "batches_not_written": 0,
