@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import API_VERSION, ROOT, STATUSES, Row, fmt_n, fmt_s, fmt_x, load, verdict, workdir
-from bench.cpu import OTHER, CpuSampler, cmdline, descendants, parent
+from bench.cpu import OTHER, CpuSampler, children_map, cmdline, descendants, parent
 from bench.window import Window, WindowedEmulator, windowed_emulator
 
 DAGS = ROOT / "bench" / "dags"
@@ -481,8 +481,9 @@ def deployment_runs(config: Config, say: Callable[[str], None]) -> tuple[list[Ta
 
             def groups() -> dict[str, list[int]]:
                 found: dict[str, list[int]] = {"emulator": [emu.pid], "benchmark": [os.getpid()]}
+                children = children_map()
                 for name, process in deployment.processes.items():
-                    pids = descendants(process.pid)
+                    pids = descendants(process.pid, children)
                     # The task runner titles itself "airflow worker -- <ti id>"; its parent, a
                     # LocalExecutor worker ("airflow worker -- LocalExecutor: ..."), supervises it.
                     task = [pid for pid in pids if _is_task_process(cmdline(pid))]

@@ -42,9 +42,9 @@ def machine_busy() -> float:
     return (sum(values[:8]) - idle) / TICKS
 
 
-def descendants(pid: int) -> list[int]:
-    """``pid`` and every process below it (children are found through ``/proc/*/stat``)."""
-    parents: dict[int, list[int]] = {}
+def children_map() -> dict[int, list[int]]:
+    """{pid: its children} for every process on the machine (one pass over ``/proc``)."""
+    children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -54,12 +54,18 @@ def descendants(pid: int) -> list[int]:
         except OSError:
             continue
         ppid = int(data[data.rindex(b")") + 2 :].split()[1])
-        parents.setdefault(ppid, []).append(int(entry))
+        children.setdefault(ppid, []).append(int(entry))
+    return children
+
+
+def descendants(pid: int, children: Mapping[int, list[int]] | None = None) -> list[int]:
+    """``pid`` and every process below it."""
+    children = children if children is not None else children_map()
     found, todo = [], [pid]
     while todo:
         current = todo.pop()
         found.append(current)
-        todo.extend(parents.get(current, ()))
+        todo.extend(children.get(current, ()))
     return found
 
 
@@ -88,7 +94,7 @@ Groups = Callable[[], Mapping[str, list[int]]]
 class CpuSampler:
     groups: Groups
     interval: float = 0.05
-    refresh: float = 0.5
+    refresh: float = 1.0
     times: list[float] = field(default_factory=list)
     totals: dict[str, list[float]] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
