@@ -13,8 +13,9 @@ task's own GIL), and it has no listing and no batch call. So:
   at most once per ``interval`` (1 s) unless ``flush_batches`` (1,000) are waiting, and at most
   ``flush_batches`` per write;
 - each write upserts the current chunk key (``zohorel/done/<n>``) with every batch recorded in it so
-  far, so a chunk fills up to ``max_chunk_bytes`` (about 1,400 batches, under Airflow's default
-  ``[state_store] max_value_storage_bytes`` of 65,535) before the next key is started;
+  far, so a chunk fills up to ``max_chunk_bytes`` (60,000 bytes, about 1,400 batches: under
+  ``[state_store] max_value_storage_bytes``, whose default is 65,535, and less if it is set lower)
+  before the next key is started;
 - a retry reads ``zohorel/done/0``, ``/1``, ... until a key is missing, once, before sending:
   what an earlier try stored about 100,000 relations takes two reads.
 
@@ -147,13 +148,13 @@ class BatchStateStore:
         *,
         interval: float = WRITE_INTERVAL,
         flush_batches: int = FLUSH_BATCHES,
-        max_chunk_bytes: int = MAX_CHUNK_BYTES,
+        max_chunk_bytes: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.interval = interval
         self.flush_batches = flush_batches
-        self.max_chunk_bytes = max_chunk_bytes
+        self.max_chunk_bytes = max_chunk_bytes if max_chunk_bytes is not None else configured_chunk_bytes()
         self.clock = clock
         self.cost = BookkeepingCost()
         self.enabled = True
@@ -332,6 +333,20 @@ class BatchStateStore:
         self.enabled = False
         self.cost.batches_not_written += self._unsaved
         self._unsaved = 0
+
+
+def configured_chunk_bytes() -> int:
+    """:data:`MAX_CHUNK_BYTES`, or less when ``[state_store] max_value_storage_bytes`` is set lower
+    (Airflow warns on every write of a larger value)."""
+    try:
+        from airflow.sdk.configuration import conf
+
+        limit = int(conf.getint("state_store", "max_value_storage_bytes", fallback=0))
+    except Exception:  # an Airflow without the option, or a value that is not a number
+        return MAX_CHUNK_BYTES
+    if limit <= 0:
+        return MAX_CHUNK_BYTES
+    return max(1_000, min(MAX_CHUNK_BYTES, limit - 1_000))
 
 
 @contextlib.contextmanager

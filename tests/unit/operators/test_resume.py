@@ -17,6 +17,7 @@ import pytest
 from airflow_provider_zohorel.operators.resume import (
     CHUNK_PREFIX,
     BatchStateStore,
+    configured_chunk_bytes,
     decode_marks,
     encode_marks,
 )
@@ -284,3 +285,10 @@ def test_close_reports_what_the_bookkeeping_cost():
     assert cost.read_seconds >= 0
     assert cost.write_seconds >= 0
     assert cost.line().startswith("2 reads (1 finished batches found), 1 writes (1 batches recorded)")
+
+
+@pytest.mark.parametrize(("configured", "chunk"), [("0", 60_000), ("65535", 60_000), ("20000", 19_000)])
+def test_chunks_stay_under_the_configured_value_size(monkeypatch, configured, chunk):
+    monkeypatch.setenv("AIRFLOW__STATE_STORE__MAX_VALUE_STORAGE_BYTES", configured)
+    assert configured_chunk_bytes() == chunk
+    assert opened(DictStore()).max_chunk_bytes == chunk
