@@ -120,6 +120,9 @@ def test_example_dag_runs_and_a_clear_reruns_without_resending(
     logs = [airflow.task_log(CAMPAIGN_DAG, run_id, CAMPAIGN_TASK, try_number) for try_number in (1, 2)]
     assert "total 59: succeeded 59 (added 59, updated 0, resumed 0)" in logs[0]
     assert "batches it finished will not be sent again" in logs[1]
+    # What the bookkeeping cost, in the log: one write for both batches, then two reads and no write.
+    assert "Resume bookkeeping (task_state_store): 1 reads (0 finished batches found), 1 writes" in logs[0]
+    assert "Resume bookkeeping (task_state_store): 2 reads (2 finished batches found), 0 writes" in logs[1]
     assert not [secret for secret in (DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN) if secret in "".join(logs)]
 
 
