@@ -157,20 +157,10 @@ def write_warehouse(path: Path, config: Config) -> None:
 
 
 def zoho_connection(base_url: str) -> str:
-    from airflow_provider_zohorel.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
+    """``zoho_crm_default`` for the emulator's demo seed (the client and user the runs use)."""
+    from airflow_provider_zohorel.emulator import connection_json
 
-    return json.dumps(
-        {
-            "conn_type": "zoho_crm",
-            "login": DEMO_CLIENT_ID,
-            "password": DEMO_CLIENT_SECRET,
-            "extra": {
-                "refresh_token": DEMO_REFRESH_TOKEN,
-                "accounts_url": base_url,
-                "api_version": API_VERSION,
-            },
-        }
-    )
+    return connection_json(base_url, api_version=API_VERSION)
 
 
 def emulator_args(config: Config, cap: int) -> list[str]:
