@@ -14,6 +14,7 @@ from airflow_provider_zohorel.emulator.errors import ZohoError
 from airflow_provider_zohorel.emulator.model.config import EmulatorConfig
 from airflow_provider_zohorel.emulator.model.counters import LoopLagProbe
 from airflow_provider_zohorel.emulator.model.state import EmulatorState
+from airflow_provider_zohorel.emulator.recording import ExchangeRecorder
 from airflow_provider_zohorel.emulator.wire.admin_responses import run_admin
 from airflow_provider_zohorel.emulator.wire.asgi_io import (
     Receive,
@@ -38,6 +39,8 @@ class EmulatorApp:
         #: The current state; an admin reset replaces it (requests keep the one they started with).
         self.state = state or EmulatorState(config)
         self._probe = LoopLagProbe(lambda: self.state.counters)
+        #: Appends every CRM exchange to the file ``ZOHO_EMULATOR_RECORD`` names; None = off.
+        self.recorder = ExchangeRecorder.from_env()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -51,15 +54,19 @@ class EmulatorApp:
         path: str = scope["path"]
         state = self.state
         endpoint: str | None = "unknown"
+        crm_route: routes.CrmRoute | None = None
         try:
             if path.startswith(routes.CRM_PREFIX):
+                endpoint = "crm.invalid_url"
                 try:
-                    route = routes.match_crm(path)
+                    crm_route = routes.match_crm(path)
                 except ZohoError as error:
-                    endpoint, reply = "crm.invalid_url", error_reply(error)
+                    reply = error_reply(error)
                 else:
-                    endpoint = route.endpoint
-                    reply = await pass_gate(state, scope, body, route.version, route.parts, route.handlers)
+                    endpoint = crm_route.endpoint
+                    reply = await pass_gate(
+                        state, scope, body, crm_route.version, crm_route.parts, crm_route.handlers
+                    )
             elif path in (routes.TOKEN_PATH, routes.REVOKE_PATH):
                 endpoint = "oauth.token" if path == routes.TOKEN_PATH else "oauth.revoke"
                 reply = handle_oauth(state, scope, body, revoke=path == routes.REVOKE_PATH)
@@ -80,6 +87,14 @@ class EmulatorApp:
         except Exception as exc:  # a bug in the emulator: say so instead of a bare 500
             log.exception("emulator error on %s %s", scope["method"], path)
             reply = json_reply(500, errors.envelope("INTERNAL_ERROR", f"emulator bug: {exc!r}"))
+        if self.recorder is not None and endpoint is not None and endpoint.startswith("crm."):
+            self.recorder.record(
+                scope,
+                body,
+                crm_route.template if crm_route is not None else None,
+                crm_route.version if crm_route is not None else None,
+                reply,
+            )
         if reply.drop:
             if endpoint is not None:
                 state.counters.count(endpoint, "dropped")

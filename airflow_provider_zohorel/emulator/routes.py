@@ -29,7 +29,10 @@ _RELATED_RECORDS: dict[str, Handler] = {
     "PUT": crm_responses.put_related_records,
     "DELETE": crm_responses.delete_related_records,
 }
-#: Two-part CRM paths: (first, second) -> (counter label, handlers).
+#: Path templates of the related-records routes (Zoho's spec writes them so, v8.0/related_records).
+BULK_TEMPLATE = "/crm/{version}/{module}/{record}/{related_list}"
+SINGLE_TEMPLATE = "/crm/{version}/{module}/{record}/{related_list}/{related_record}"
+#: Fixed CRM paths: (first, second) -> (counter label, handlers).
 _FIXED: dict[tuple[str, ...], tuple[str, dict[str, Handler]]] = {
     ("users",): ("crm.users", {"GET": crm_responses.get_users}),
     ("org",): ("crm.org", {"GET": crm_responses.get_org}),
@@ -50,6 +53,8 @@ class CrmRoute:
     parts: list[str]
     #: HTTP method -> handler; any other method is INVALID_REQUEST_METHOD.
     handlers: dict[str, Handler]
+    #: The path with its variable parts named (``/crm/{version}/{module}/...``), for recordings.
+    template: str
 
 
 def match_crm(path: str) -> CrmRoute:
@@ -66,12 +71,12 @@ def match_crm(path: str) -> CrmRoute:
         raise errors.invalid_url_pattern()
     size = len(rest)
     if size == 3:
-        return CrmRoute("crm.related_records.bulk", version, rest, _RELATED_RECORDS)
+        return CrmRoute("crm.related_records.bulk", version, rest, _RELATED_RECORDS, BULK_TEMPLATE)
     if size == 4:
-        return CrmRoute("crm.related_records.single", version, rest, _RELATED_RECORDS)
+        return CrmRoute("crm.related_records.single", version, rest, _RELATED_RECORDS, SINGLE_TEMPLATE)
     fixed = _FIXED.get(tuple(rest))
     if fixed is not None:
-        return CrmRoute(fixed[0], version, rest, fixed[1])
+        return CrmRoute(fixed[0], version, rest, fixed[1], "/crm/{version}/" + "/".join(rest))
     raise errors.invalid_url_pattern()
 
 

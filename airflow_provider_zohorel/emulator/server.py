@@ -211,6 +211,10 @@ class ZohoEmulator:
                 self._thread.join(self.stop_timeout)
         self._server = None
         self._thread = None
+        if self.app is not None and self.app.recorder is not None:
+            # After the server thread is gone, so no request can still be writing.
+            self.app.recorder.close()
+            self.app.recorder = None
 
     # --- subprocess mode ------------------------------------------------------------------------
 

@@ -35,6 +35,9 @@ class Reply:
     body: bytes = b""
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     drop: bool = False
+    #: A fault the test plan injected into this answer (``"auth_error"``: a 401 with a code of the
+    #: test's choosing), so an exchange recording can tell it from the emulator's own answers.
+    injected: str | None = None
 
 
 def json_reply(status: int, payload: Any, headers: list[tuple[bytes, bytes]] | None = None) -> Reply:

@@ -41,6 +41,14 @@ class CrmRequest:
 Handler = Callable[[CrmRequest], Reply]
 
 
+class InjectedAuthError(ZohoError):
+    """A 401 the fault plan asked for (``auth_errors_next``): any code, the token untouched."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        error = errors.unauthorized(code, message)
+        super().__init__(error.status, error.code, error.message, error.details)
+
+
 def error_reply(error: ZohoError, headers: list[tuple[bytes, bytes]] | None = None) -> Reply:
     """Zoho's envelope for a request-level error."""
     return json_reply(error.status, error.body(), headers)
@@ -58,7 +66,7 @@ def authenticate(state: EmulatorState, scope: Scope) -> tuple[AccessToken, User]
     faults = state.faults
     injected = faults.next_auth_error()
     if injected is not None:
-        raise errors.unauthorized(*injected)
+        raise InjectedAuthError(*injected)
     value = header(scope, b"authorization")
     scheme, _, token = (value or "").partition(" ")
     scheme = scheme.lower()
@@ -98,7 +106,10 @@ async def pass_gate(
     try:
         access, user = authenticate(state, scope)
     except ZohoError as error:
-        return error_reply(error)
+        reply = error_reply(error)
+        if isinstance(error, InjectedAuthError):
+            reply.injected = "auth_error"
+        return reply
     counters = state.counters
     counters.crm_requests += 1
     config = state.config
