@@ -29,6 +29,19 @@ def test_invalid_module(crm, module, message):
     assert response.json() == _envelope("INVALID_MODULE", message, {"resource_path_index": 0})
 
 
+@pytest.mark.parametrize(("method", "query"), [("GET", "?fields=id"), ("DELETE", "?ids=1")])
+def test_a_module_not_in_the_api_is_not_supported_for_v8_reads_and_delinks(crm, method, query):
+    """NOT_SUPPORTED for GET and DELETE in v8 (spec getRelatedRecords/response-400-notsupported and
+    delinkRelatedRecords' NotSupported example); a PUT and older versions say INVALID_MODULE."""
+    path = f"Documents/3652397000000000099/Campaigns{query}"
+    response = crm.call(method, path, version="v8")
+    assert response.status_code == 400
+    assert response.json() == _envelope(
+        "NOT_SUPPORTED", "The given module is not supported in API", {"resource_path_index": 0}
+    )
+    assert crm.call(method, path, version="v7").json()["code"] == "INVALID_MODULE"
+
+
 def test_module_without_tab_permission_is_invalid_module(emu, creds, crm, world):
     emu.admin.set_permissions(creds.user_id, modules_denied=["Leads"])
     response = _put_campaign(crm, world)
@@ -204,9 +217,7 @@ def test_unknown_parent_record(emu, crm, world):
     emu.admin.patch_config(unknown_parent_status=404)
     not_found = crm.put(path, body)
     assert not_found.status_code == 404
-    assert not_found.json() == _envelope(
-        "INVALID_DATA", "The record does not exist", {"resource_path_index": 1}
-    )
+    assert not_found.json() == _envelope("INVALID_DATA", "The record does not exist")
 
 
 def test_internal_error_envelope(emu, crm, world):

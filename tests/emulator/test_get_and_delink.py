@@ -91,11 +91,17 @@ def test_if_modified_since_keeps_records_modified_after_it(emu, crm, members):
     assert bad.json()["details"] == {"param_name": "If-Modified-Since"}
 
 
-def test_get_one_related_record(crm, members):
+def test_get_one_related_record(emu, crm, members):
+    """One related record; 204 for a record that exists but is not in the list, 404 RecordNotFound
+    for one that does not exist (v8 spec getRelatedRecord 204 and response-404-recordnotfound)."""
     campaign, leads = members
     one = crm.call("GET", f"Campaigns/{campaign}/Leads/{leads[1]}?fields=Member_Status", version="v8")
     assert one.json() == {"data": [{"id": leads[1], "Member_Status": "Sent"}]}
-    assert crm.call("GET", f"Campaigns/{campaign}/Leads/123?fields=id", version="v8").status_code == 204
+    unlinked = emu.admin.add_records("Leads", count=1)[0]
+    not_in_list = crm.call("GET", f"Campaigns/{campaign}/Leads/{unlinked}?fields=id", version="v8")
+    assert not_in_list.status_code == 204
+    missing = crm.call("GET", f"Campaigns/{campaign}/Leads/123?fields=id", version="v8")
+    assert (missing.status_code, missing.json()["message"]) == (404, "The record does not exist")
 
 
 def test_delink_some_ids(emu, crm, members):

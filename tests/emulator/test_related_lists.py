@@ -71,7 +71,12 @@ def test_fields_metadata_lists_api_names_types_and_external_fields(emu, crm):
         "allow_multiple_config": False,
     }
     assert fields["Modified_Time"]["data_type"] == "datetime"
+    # length is an int32 of every field (v8.0/fields.json); the Fields Meta Data docs' sample
+    # gives Modified_Time 120 and ordinary fields "external": null.
+    assert (fields["Modified_Time"]["length"], fields["Last_Name"]["external"]) == (120, None)
     assert crm.call("GET", "settings/fields?module=Gadgets").json()["code"] == "INVALID_MODULE"
+    missing = crm.call("GET", "settings/fields", version="v8")
+    assert (missing.status_code, missing.json()["details"]) == (400, {"param_name": "module"})
 
 
 def test_contact_roles_from_the_contact_side(emu, crm, world):

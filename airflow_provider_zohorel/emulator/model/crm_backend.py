@@ -74,13 +74,20 @@ class Target:
 # --- resolving the URL -----------------------------------------------------------------------
 
 
-def resolve_parent_module(state: EmulatorState, name: str, version: str, user: User) -> str:
+def resolve_parent_module(
+    state: EmulatorState, name: str, version: str, user: User, operation: Operation = "update"
+) -> str:
     """Canonical parent module, or INVALID_MODULE (unknown, not in the API, or hidden from the user).
 
     ``Appointments``/``Services`` are unknown names: their API names are ``Appointments__s`` and
-    ``Services__s`` from v3 on (v3 change log), and v2/v2.1 have neither.
+    ``Services__s`` from v3 on (v3 change log), and v2/v2.1 have neither. A module Zoho does not
+    serve in the API is INVALID_MODULE for PUT, but NOT_SUPPORTED for v8's GET and DELETE (spec
+    examples ``updateRelatedRecords/response-400-notsupported`` and
+    ``getRelatedRecords/response-400-notsupported``, the delinkRelatedRecords NotSupported example).
     """
     if name in catalog.UNSUPPORTED_IN_API:
+        if operation != "update" and version in catalog.SPEC_V8_VERSIONS:
+            raise ZohoError(400, "NOT_SUPPORTED", errors.MSG_MODULE_NOT_SUPPORTED, {"resource_path_index": 0})
         raise errors.invalid_module(errors.MSG_MODULE_NOT_SUPPORTED)
     module = catalog.canonical_module(name, version, state.config.case_insensitive_modules)
     if module is None or module in user.denied:
@@ -148,7 +155,7 @@ def resolve(
     external_header: str | None = None,
 ) -> Target:
     """Check the URL of an operation in Zoho's order; raises the first request-level error."""
-    parent = resolve_parent_module(state, module_name, version, user)
+    parent = resolve_parent_module(state, module_name, version, user, operation)
     metadata = state.metadata
     related_list = metadata.find_list(parent, list_name, version, state.config.case_insensitive_modules)
     if related_list is not None and related_list.module in user.denied:
@@ -170,12 +177,11 @@ def resolve(
         record_id = record_ref if record_ref.isdigit() else None
     parent_record = records.get(record_id) if record_id is not None else None
     if record_id is None or parent_record is None or parent_record.module != parent:
-        status = state.config.unknown_parent_status
-        if status == 404:
-            message = errors.MSG_INVALID_PARENT_404
-        else:
-            message = errors.MSG_INVALID_PARENT_V8 if spec_v8 else errors.MSG_INVALID_PARENT_400
-        raise ZohoError(status, "INVALID_DATA", message, {"resource_path_index": 1})
+        if state.config.unknown_parent_status == 404:
+            # RecordNotFound, details {} (the spec's five RecordNotFound examples).
+            raise errors.record_not_found()
+        message = errors.MSG_INVALID_PARENT_V8 if spec_v8 else errors.MSG_INVALID_PARENT_400
+        raise ZohoError(400, "INVALID_DATA", message, {"resource_path_index": 1})
     if related_list is None:
         raise _invalid_relation(state)
     return Target(version, parent, record_id, related_list, related_field, spec_v8)

@@ -72,6 +72,10 @@ def get_related_records(request: CrmRequest) -> Reply:
     ids = query.ids
     if len(request.parts) == 4:
         rid = crm_backend.resolve_related_ref(state, target, request.parts[3])
+        if rid is None and target.spec_v8:
+            # A related record that does not exist is 404 RecordNotFound; one that exists but is
+            # not in the list is 204 (v8 spec getRelatedRecord 404 "Related record not found", 204).
+            raise errors.record_not_found()
         ids = [rid] if rid is not None else []
     rows, more = crm_backend.query_related(
         state,
@@ -205,7 +209,8 @@ def get_fields(request: CrmRequest) -> Reply:
         raise errors.scope_mismatch()
     module_name = query_params(request.scope).get("module")
     if not module_name:
-        raise ZohoError(400, "REQUIRED_PARAM_MISSING", errors.MSG_PARAM_MISSING, {"param": "module"})
+        # details.param_name (v8.0/fields.json MandatoryParamError, MandatoryParamDetails).
+        raise errors.required_param_missing("module")
     state = request.state
     # The same module check as the related-lists metadata (INVALID_MODULE for unknown/hidden).
     crm_backend.related_lists_of(state, request.version, module_name, request.user)
@@ -215,7 +220,7 @@ def get_fields(request: CrmRequest) -> Reply:
     names = [*catalog.NAME_FIELDS.get(module, ()), *sorted(metadata.external_fields.get(module, ()))]
     fields = [_field(metadata, module, name, index) for index, name in enumerate(names)]
     for index, name in enumerate(("Created_Time", "Modified_Time"), start=len(fields)):
-        fields.append(_field(metadata, module, name, index, data_type="datetime", read_only=True))
+        fields.append(_field(metadata, module, name, index, data_type="datetime", read_only=True, length=120))
     return json_reply(200, {"fields": fields})
 
 
@@ -227,7 +232,11 @@ def _field(
     *,
     data_type: str = "text",
     read_only: bool = False,
+    length: int = 255,
 ) -> dict[str, Any]:
+    """One field's metadata. ``length`` is an integer for every field (v8.0/fields.json: int32,
+    not nullable; the Fields Meta Data docs' sample answers 120 for ``Modified_Time``), and
+    ``external`` is null unless the field is an external one (the same sample)."""
     external = metadata.is_external(module, name)
     if name == "Parent_Id":
         data_type = "lookup"
@@ -243,7 +252,7 @@ def _field(
         "read_only": read_only,
         "custom_field": external,
         "visible": True,
-        "length": 255 if data_type == "text" else None,
+        "length": length,
         "decimal_place": None,
         "external": {"show": True, "type": "org", "allow_multiple_config": False} if external else None,
     }
