@@ -61,7 +61,9 @@ class RelatedRecordsApi:
         related = normalize_id(related_record_id, "related_record_id")
         fields = spec.check_fields({k: v for k, v in dict(data).items() if k != "id"}, "data")
         path = f"/{spec.parent}/{parent}/{spec.related}/{quote(related)}"
-        return self._call(path, [related], {"data": [fields]})[0]
+        # The body names the record too: v8 requires it (spec updateSpecificRelatedRecord
+        # requestBody, items required [id]); earlier versions take the URL's and accept it.
+        return self._call(path, [related], {"data": [{"id": related, **fields}]})[0]
 
     def send(self, spec: RelationSpec, parent: str, payload: list[dict[str, Any]]) -> list[ItemResult]:
         """The hot path for already validated items (the runner's batches)."""

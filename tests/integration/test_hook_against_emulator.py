@@ -393,10 +393,6 @@ def test_ids_beyond_2_pow_53_relate_exactly_as_int_or_str(zoho):
     assert str(int(float(leads[0]))) not in stored  # what a float round-trip would have sent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client gap: issue 10 point 6: the single-record PUT drops id from the body; v8 requires it",
-)
 def test_update_related_record_is_one_put_to_the_record_url(zoho):
     hook = make_hook()
     result = hook.update_related_record(
@@ -408,10 +404,6 @@ def test_update_related_record_is_one_put_to_the_record_url(zoho):
     assert (link["id"], link["fields"]) == (LEADS[5], {"Member_Status": "Sent"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client gap: issue 10 point 6: the single-record PUT drops id from the body; v8 requires it",
-)
 def test_update_related_record_renames_a_note_of_a_lead(zoho):
     hook = make_hook()
     result = hook.update_related_record(

@@ -55,7 +55,7 @@ def test_one_relation_is_updated_on_its_own_url():
     )
     assert result.succeeded
     assert client.requests == [
-        ("PUT", f"/Price_Books/{PARENT}/Products/{IDS[0]}", {"data": [{"list_price": 50.56}]})
+        ("PUT", f"/Price_Books/{PARENT}/Products/{IDS[0]}", {"data": [{"id": IDS[0], "list_price": 50.56}]})
     ]
 
 
