@@ -39,7 +39,7 @@ os.environ.setdefault("AIRFLOW__CORE__TEST_CONNECTION", "Enabled")
 os.environ["ZOHOREL_TOKEN_CACHE_DIR"] = str(_HOME / "token-cache")
 (_HOME / "airflow").mkdir(parents=True, exist_ok=True)
 
-pytest_plugins = ["airflow_provider_zohorel.emulator.pytest_plugin"]
+pytest_plugins = ["airflow_provider_zohorel.emulator.pytest_plugin", "tests.contract.plugin"]
 
 
 @pytest.fixture(scope="session")
