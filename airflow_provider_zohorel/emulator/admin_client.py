@@ -14,7 +14,10 @@ from typing import Any, NamedTuple
 import msgspec
 import requests
 
+from airflow_provider_zohorel.emulator.model.accounts import secret_label
 from airflow_provider_zohorel.emulator.model.seed import BUNDLED_SEEDS
+
+__all__ = ["Credentials", "EmulatorAdmin", "EmulatorAdminError", "RelationRow", "secret_label"]
 
 RecordId = str | int
 
@@ -62,14 +65,25 @@ DEFAULT_SCOPES: tuple[str, ...] = (
 
 
 class EmulatorAdmin:
-    """Client for one emulator's admin API."""
+    """Client for one emulator's admin API.
+
+    ``token`` is the emulator's admin token (``ZOHO_EMULATOR_ADMIN_TOKEN``), sent as ``Authorization:
+    Bearer`` on admin requests only. Every request that changes something goes out as JSON (the
+    admin API refuses anything else, so a web page cannot forge one).
+    """
 
     def __init__(
-        self, base_url: str, *, timeout: float = 60.0, session: requests.Session | None = None
+        self,
+        base_url: str,
+        *,
+        timeout: float = 60.0,
+        session: requests.Session | None = None,
+        token: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = session or requests.Session()
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def close(self) -> None:
         """Close the HTTP session."""
@@ -84,11 +98,14 @@ class EmulatorAdmin:
         body: Any = None,
         params: Mapping[str, str] | None = None,
     ) -> Any:
+        if body is None and method != "GET":
+            body = {}  # an empty JSON object: the admin API takes nothing else for a change
         response = self.session.request(
             method,
             f"{self.base_url}/__emulator__/{path}",
             json=body,
             params=params,
+            headers=self._headers,
             timeout=self.timeout,
         )
         if response.status_code >= 400:
@@ -115,9 +132,15 @@ class EmulatorAdmin:
         result: dict[str, Any] = self._call("GET", "summary")
         return result
 
-    def reset(self, seed: str | Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """``POST reset``: empty state, startup config, no faults, zero counters; then ``seed``."""
-        result: dict[str, Any] = self._call("POST", "reset", {"seed": seed})
+    def reset(self, seed: str | Path | Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """``POST reset``: empty state, startup config, no faults, zero counters; then ``seed``: a
+        bundled seed name (``"demo"``), a seed file path (read here and sent), or a seed document."""
+        sent: str | dict[str, Any] | None
+        if isinstance(seed, Path) or (isinstance(seed, str) and seed not in BUNDLED_SEEDS):
+            sent = msgspec.json.decode(Path(seed).read_bytes())
+        else:
+            sent = dict(seed) if isinstance(seed, Mapping) else seed
+        result: dict[str, Any] = self._call("POST", "reset", {"seed": sent})
         return result
 
     def get_config(self) -> dict[str, Any]:
@@ -138,12 +161,12 @@ class EmulatorAdmin:
         """``POST seed``: a bundled seed name (``"demo"``), a seed file path, or a seed document."""
         result: dict[str, Any]
         if isinstance(seed, str) and seed in BUNDLED_SEEDS:
-            result = self._call("POST", "seed", params={"name": seed})
+            result = self.load_seed_by_name(seed)
         elif isinstance(seed, (str, Path)):
             response = self.session.post(
                 f"{self.base_url}/__emulator__/seed",
                 data=Path(seed).read_bytes(),
-                headers={"content-type": "application/json"},
+                headers={"content-type": "application/json", **self._headers},
                 timeout=self.timeout,
             )
             if response.status_code >= 400:
@@ -151,6 +174,12 @@ class EmulatorAdmin:
             result = response.json()
         else:
             result = self._call("POST", "seed", dict(seed))
+        return result
+
+    def load_seed_by_name(self, name: str) -> dict[str, Any]:
+        """``POST seed?name=``: a bundled seed, or a file the emulator reads from its seed
+        directory (``--seed-dir``; a name outside it is refused)."""
+        result: dict[str, Any] = self._call("POST", "seed", params={"name": name})
         return result
 
     # --- users and OAuth ------------------------------------------------------------------------
@@ -221,7 +250,8 @@ class EmulatorAdmin:
         return result
 
     def list_clients(self) -> list[dict[str, Any]]:
-        """``GET clients``."""
+        """``GET clients``: id, scopes, user and ``client_secret_label`` (the secret itself is never
+        listed; compare with :func:`secret_label`)."""
         result: list[dict[str, Any]] = self._call("GET", "clients")["clients"]
         return result
 
@@ -413,6 +443,7 @@ class EmulatorAdmin:
         response = self.session.get(
             f"{self.base_url}/__emulator__/relations/export",
             params={"relation": relation} if relation else None,
+            headers=self._headers,
             timeout=self.timeout,
         )
         if response.status_code >= 400:
@@ -425,7 +456,7 @@ class EmulatorAdmin:
 
     def counters(self) -> dict[str, Any]:
         """``GET counters``: requests by endpoint/status, tokens, in-flight/peak, credits, 429s,
-        loop lag, faults injected."""
+        loop lag, faults injected. Per-refresh-token figures are keyed by :func:`secret_label`."""
         result: dict[str, Any] = self._call("GET", "counters")
         return result
 

@@ -15,6 +15,7 @@ from airflow_provider_zohorel.emulator.model.config import EmulatorConfig
 from airflow_provider_zohorel.emulator.model.counters import LoopLagProbe
 from airflow_provider_zohorel.emulator.model.state import EmulatorState
 from airflow_provider_zohorel.emulator.recording import ExchangeRecorder
+from airflow_provider_zohorel.emulator.wire.admin_guard import AdminGuard
 from airflow_provider_zohorel.emulator.wire.admin_responses import run_admin
 from airflow_provider_zohorel.emulator.wire.asgi_io import (
     Receive,
@@ -35,9 +36,20 @@ log = logging.getLogger("zoho_emulator")
 class EmulatorApp:
     """ASGI callable serving one :class:`EmulatorState`."""
 
-    def __init__(self, state: EmulatorState | None = None, config: EmulatorConfig | None = None) -> None:
+    def __init__(
+        self,
+        state: EmulatorState | None = None,
+        config: EmulatorConfig | None = None,
+        *,
+        guard: AdminGuard | None = None,
+        seed_dir: str | None = None,
+    ) -> None:
         #: The current state; an admin reset replaces it (requests keep the one they started with).
         self.state = state or EmulatorState(config)
+        #: Who may use the admin API (Content-Type, Origin, Host, peer, optional token).
+        self.guard = guard or AdminGuard()
+        #: The only directory the admin API loads seed files from (None: bundled seeds only).
+        self.seed_dir = seed_dir
         self._probe = LoopLagProbe(lambda: self.state.counters)
         #: Appends every CRM exchange to the file ``ZOHO_EMULATOR_RECORD`` names; None = off.
         self.recorder = ExchangeRecorder.from_env()
@@ -77,9 +89,12 @@ class EmulatorApp:
             elif path.startswith(routes.ADMIN_PREFIX):
                 endpoint = None
                 method: str = scope["method"]
-                match = routes.match_admin(method, path)
-                if match is None:
-                    reply = json_reply(404, {"error": f"no admin endpoint {method} {path}"})
+                refusal = self.guard.refuse(scope)
+                match = routes.match_admin(method, path) if refusal is None else None
+                if refusal is not None:
+                    reply = refusal
+                elif match is None:
+                    reply = json_reply(404, {"error": f"no admin endpoint {method} {path[:200]}"})
                 else:
                     reply = run_admin(self, scope, body, *match)
             else:

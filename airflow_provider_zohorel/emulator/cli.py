@@ -26,8 +26,18 @@ from airflow_provider_zohorel.emulator.app import EmulatorApp
 from airflow_provider_zohorel.emulator.model.config import EmulatorConfig, patched
 from airflow_provider_zohorel.emulator.model.seed import SeedError
 from airflow_provider_zohorel.emulator.model.state import EmulatorState
-from airflow_provider_zohorel.emulator.serving import bind_socket, build_server, host_for_url
-from airflow_provider_zohorel.emulator.settings import EmulatorSettings, build_state, settings_from_json
+from airflow_provider_zohorel.emulator.serving import (
+    bind_socket,
+    build_server,
+    exposure_warning,
+    host_for_url,
+)
+from airflow_provider_zohorel.emulator.settings import (
+    EmulatorSettings,
+    admin_guard,
+    build_state,
+    settings_from_json,
+)
 
 READY_PREFIX = "zoho-emulator listening on "
 
@@ -74,6 +84,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=JSON",
         help="any configuration field, e.g. --set bad_token_code='\"AUTHENTICATION_FAILURE\"'",
     )
+    parser.add_argument(
+        "--seed-dir",
+        metavar="DIR",
+        help="the only directory the admin API may load seed files from by name (default: none, "
+        "bundled seeds only)",
+    )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Host name the admin API accepts besides localhost and the listening address "
+        "(repeatable); the admin token (env ZOHO_EMULATOR_ADMIN_TOKEN) lifts this check",
+    )
     parser.add_argument("--log-level", default="warning", help="uvicorn/emulator log level (default warning)")
     parser.add_argument("--access-log", action="store_true", help="log every request (costs throughput)")
     parser.add_argument("--no-uvloop", action="store_true", help="use the stdlib asyncio loop")
@@ -110,6 +134,8 @@ def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
         log_level=args.log_level,
         access_log=args.access_log,
         use_uvloop=not args.no_uvloop,
+        seed_dir=args.seed_dir,
+        allowed_hosts=list(args.allowed_host),
     )
 
 
@@ -164,13 +190,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"zoho-emulator: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
         return 1
     url = f"http://{host_for_url(settings.host)}:{sock.getsockname()[1]}"
+    guard = admin_guard(settings)
+    warning = exposure_warning(settings.host, guard.token is not None)
+    if warning is not None:
+        # Loud, on stderr: stdout's first line stays the ready line parents wait for.
+        print(f"zoho-emulator: WARNING: {warning}", file=sys.stderr, flush=True)
 
     def announce() -> None:
         sys.stdout.write(f"{READY_PREFIX}{url}\n{start_up_text(state, url)}")
         sys.stdout.flush()
 
     server = build_server(
-        EmulatorApp(state),
+        EmulatorApp(state, guard=guard, seed_dir=settings.seed_dir),
         announce,
         log_level=settings.log_level.lower(),
         access_log=settings.access_log,

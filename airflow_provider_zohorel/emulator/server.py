@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -33,8 +34,21 @@ from airflow_provider_zohorel.emulator.app import EmulatorApp
 from airflow_provider_zohorel.emulator.cli import READY_PREFIX
 from airflow_provider_zohorel.emulator.model.config import EmulatorConfig, patched
 from airflow_provider_zohorel.emulator.model.seed import SeedError
-from airflow_provider_zohorel.emulator.serving import ReadyServer, bind_socket, build_server, host_for_url
-from airflow_provider_zohorel.emulator.settings import EmulatorSettings, build_state, settings_to_json
+from airflow_provider_zohorel.emulator.serving import (
+    EmulatorExposureWarning,
+    ReadyServer,
+    bind_socket,
+    build_server,
+    exposure_warning,
+    host_for_url,
+)
+from airflow_provider_zohorel.emulator.settings import (
+    ADMIN_TOKEN_ENV,
+    EmulatorSettings,
+    admin_guard,
+    build_state,
+    settings_to_json,
+)
 
 
 class EmulatorStartError(RuntimeError):
@@ -63,6 +77,9 @@ class ZohoEmulator:
         stop_timeout: float = 5.0,
         python: str = sys.executable,
         env: dict[str, str] | None = None,
+        admin_token: str | None = None,
+        seed_dir: str | Path | None = None,
+        allowed_hosts: Sequence[str] = (),
     ) -> None:
         seeds = [seed] if isinstance(seed, (str, Path)) else list(seed or [])
         changes: dict[str, Any] = dict(config or {})
@@ -83,6 +100,9 @@ class ZohoEmulator:
             config=patched(EmulatorConfig(), changes),
             seeds=[str(item) for item in seeds],
             log_level=log_level,
+            seed_dir=str(seed_dir) if seed_dir is not None else None,
+            allowed_hosts=list(allowed_hosts),
+            admin_token=admin_token,
         )
         self.in_thread = in_thread
         self.startup_timeout = startup_timeout
@@ -180,8 +200,16 @@ class ZohoEmulator:
             self.stop()
             raise
         self._base_url = url
-        self._admin = EmulatorAdmin(url)
+        self._admin = EmulatorAdmin(url, token=self._admin_token())
+        warning = exposure_warning(self.settings.host, self._admin_token() is not None)
+        if warning is not None:
+            warnings.warn(warning, EmulatorExposureWarning, stacklevel=2)
         return self
+
+    def _admin_token(self) -> str | None:
+        """The admin token the emulator was started with (settings, else the environment)."""
+        environ = os.environ if self._env is None else self._env
+        return self.settings.admin_token or environ.get(ADMIN_TOKEN_ENV) or None
 
     def stop(self) -> None:
         """Stop the server (terminate, then kill after ``stop_timeout``); safe to call twice."""
@@ -222,6 +250,8 @@ class ZohoEmulator:
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         env = dict(os.environ if self._env is None else self._env)
         env.setdefault("PYTHONUNBUFFERED", "1")
+        if self.settings.admin_token:
+            env[ADMIN_TOKEN_ENV] = self.settings.admin_token  # never on the command line
         process = subprocess.Popen(
             [
                 self._python,
@@ -261,7 +291,8 @@ class ZohoEmulator:
     def _start_thread(self) -> str:
         settings = self.settings
         try:
-            self.app = EmulatorApp(build_state(settings))
+            guard = admin_guard(settings, os.environ if self._env is None else self._env)
+            self.app = EmulatorApp(build_state(settings), guard=guard, seed_dir=settings.seed_dir)
         except (SeedError, ValueError) as exc:
             raise EmulatorStartError(str(exc)) from exc
         sock = bind_socket(settings.host, settings.port)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import uvicorn
 
 from airflow_provider_zohorel.emulator.app import EmulatorApp
+from airflow_provider_zohorel.emulator.wire.admin_guard import is_loopback
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -66,6 +67,31 @@ def build_server(
         backlog=2048,
     )
     return ReadyServer(config, on_ready)
+
+
+class EmulatorExposureWarning(UserWarning):
+    """The emulator listens where other machines can reach it."""
+
+
+def exposure_warning(host: str, admin_token: bool) -> str | None:
+    """What to tell the operator when ``host`` is not a loopback address, else None.
+
+    On a non-loopback address every machine that can route to it reaches the emulated CRM and
+    its OAuth endpoint (which mint tokens for seeded credentials, printed at start-up); the admin
+    API then serves other machines only with an admin token.
+    """
+    if is_loopback(host):
+        return None
+    admin = (
+        "the admin API requires its token (ZOHO_EMULATOR_ADMIN_TOKEN)"
+        if admin_token
+        else "the admin API serves only this machine: set ZOHO_EMULATOR_ADMIN_TOKEN to let others use it"
+    )
+    return (
+        f"the Zoho emulator listens on {host}, a non-loopback address: other machines can reach its "
+        f"emulated CRM and OAuth endpoints (and the seeded credentials they accept); {admin}. "
+        "Bind 127.0.0.1 unless you mean it."
+    )
 
 
 def host_for_url(host: str) -> str:

@@ -14,6 +14,7 @@ from airflow_provider_zohorel.emulator import (
     DEMO_REFRESH_TOKEN,
     EmulatorAdminError,
 )
+from airflow_provider_zohorel.emulator.admin_client import secret_label
 
 
 def test_health_and_unknown_admin_path(emu):
@@ -37,7 +38,7 @@ def test_counters(emu, creds, crm, oauth, world):
     assert counters["relations_updated"] == 1
     assert counters["item_errors"] == {"INVALID_DATA": 1}
     assert counters["tokens_minted"] == 1
-    assert counters["tokens_minted_by_refresh_token"] == {creds.refresh_token: 1}
+    assert counters["tokens_minted_by_refresh_token"] == {secret_label(creds.refresh_token): 1}
     assert counters["live_tokens"] == 1
     assert counters["peak_in_flight"] == 1
     assert counters["in_flight"] == 0
@@ -47,7 +48,10 @@ def test_counters(emu, creds, crm, oauth, world):
     after = emu.admin.reset_counters()
     assert after["requests"] == {}
     assert after["crm_requests"] == 0
-    assert (after["tokens_minted"], after["tokens_minted_by_refresh_token"]) == (0, {creds.refresh_token: 0})
+    assert (after["tokens_minted"], after["tokens_minted_by_refresh_token"]) == (
+        0,
+        {secret_label(creds.refresh_token): 0},
+    )
     assert after["live_tokens"] == 1  # the token itself stays valid
     assert after["relations"] == 1  # state stays
 

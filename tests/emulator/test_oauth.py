@@ -9,6 +9,8 @@ import re
 import pytest
 import requests
 
+from airflow_provider_zohorel.emulator.admin_client import secret_label
+
 TOKEN_SHAPE = re.compile(r"^1000\.[0-9a-f]{32}\.[0-9a-f]{32}$")
 THROTTLE_CONTINUOUS = "You have made too many requests continuously. Please try again after some time."
 THROTTLE_REUSE = "Token creation throttle limit reached. Please reuse the valid tokens you currently have."
@@ -144,7 +146,7 @@ def test_eleventh_mint_in_window_is_access_denied(emu, creds, oauth):
         "status": "failure",
     }
     counters = emu.admin.counters()
-    assert counters["tokens_minted_by_refresh_token"][creds.refresh_token] == 10
+    assert counters["tokens_minted_by_refresh_token"][secret_label(creds.refresh_token)] == 10
     assert counters["token_mints_denied"] == 1
     # The window rolls: ten minutes later minting works again.
     emu.admin.advance_clock(601)
@@ -175,7 +177,7 @@ def test_sixteenth_token_evicts_the_oldest(emu, creds, oauth, crm, world):
     }
     for token in tokens[1:]:
         assert crm.put(path, body, token=token).status_code == 200
-    assert emu.admin.counters()["live_tokens_by_refresh_token"][creds.refresh_token] == 15
+    assert emu.admin.counters()["live_tokens_by_refresh_token"][secret_label(creds.refresh_token)] == 15
 
 
 def test_token_expires_after_ttl(emu, crm, world):

@@ -9,6 +9,7 @@ kills a refresh token together with its access tokens.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import string
 from collections import deque
@@ -28,6 +29,12 @@ def new_token_value() -> str:
     return f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
 
 
+def secret_label(secret: str) -> str:
+    """A name for a secret that does not reveal it (``sha256:`` and 12 hex digits), so the admin
+    API can say which client secret or refresh token a figure belongs to without listing it."""
+    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:12]
+
+
 def new_client_id() -> str:
     """A client id shaped like Zoho's: ``1000.`` and 30 upper-case letters/digits."""
     alphabet = string.ascii_uppercase + string.digits
@@ -43,14 +50,16 @@ class Client:
     scopes: tuple[str, ...]
     user_id: str
 
-    def to_dict(self) -> dict[str, Any]:
-        """Admin-API view."""
-        return {
-            "client_id": self.client_id,
-            "client_secret": self.client_secret,
-            "scopes": list(self.scopes),
-            "user_id": self.user_id,
-        }
+    def to_dict(self, *, reveal_secret: bool = False) -> dict[str, Any]:
+        """Admin-API view; the secret only when ``reveal_secret`` (the answer to whoever just set
+        or generated it), otherwise its :func:`secret_label`."""
+        view: dict[str, Any] = {"client_id": self.client_id}
+        if reveal_secret:
+            view["client_secret"] = self.client_secret
+        else:
+            view["client_secret_label"] = secret_label(self.client_secret)
+        view.update(scopes=list(self.scopes), user_id=self.user_id)
+        return view
 
 
 @dataclass(slots=True, eq=False)
@@ -249,8 +258,9 @@ class Accounts:
         live_by: dict[str, int] = {}
         minted_by: dict[str, int] = {}
         for grant in self.grants.values():
-            minted_by[grant.key] = grant.minted
-            live_by[grant.key] = sum(1 for t in grant.live if t.alive and t.expires_at > now)
+            label = secret_label(grant.key)
+            minted_by[label] = grant.minted
+            live_by[label] = sum(1 for t in grant.live if t.alive and t.expires_at > now)
         return {
             "tokens_minted": self.minted_total,
             "tokens_minted_by_refresh_token": minted_by,

@@ -194,6 +194,38 @@ def load_seed_source(source: str | Path) -> SeedDocument:
     return parse_seed(path.read_bytes())
 
 
+#: Largest seed file the admin API reads from the seed directory.
+MAX_SEED_FILE = 64 * 1024 * 1024
+
+
+def load_admin_seed(name: str, seed_dir: str | Path | None) -> SeedDocument:
+    """A seed the admin API may load by name: a bundled one, or a file inside ``seed_dir``.
+
+    Unlike the command line's ``--seed PATH`` (the operator's own choice), a name arriving over
+    HTTP may come from anyone who can reach the port, so it never opens a path of its choosing:
+    no absolute path, no ``..``, nothing that resolves (symbolic links included) outside the
+    directory, regular files only.
+    """
+    if name in BUNDLED_SEEDS:
+        return parse_seed(bundled_seed_text(name))
+    shown = name[:100]
+    if seed_dir is None:
+        raise SeedError(
+            f"seed {shown!r} is not a bundled seed ({', '.join(BUNDLED_SEEDS)}); the admin API loads "
+            "seed files only from the directory given with --seed-dir (or send the seed document)"
+        )
+    relative = Path(name)
+    if not name or relative.is_absolute() or ".." in relative.parts or "\0" in name:
+        raise SeedError(f"seed {shown!r} must be a file name inside the seed directory")
+    root = Path(seed_dir).resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise SeedError(f"seed {shown!r} is not a file in the seed directory")
+    if path.stat().st_size > MAX_SEED_FILE:
+        raise SeedError(f"seed {shown!r} is larger than {MAX_SEED_FILE} bytes")
+    return parse_seed(path.read_bytes())
+
+
 def bundled_seed_dict(name: str) -> dict[str, Any]:
     """A bundled seed as plain JSON data (used for the package's DEMO_* constants)."""
     result: dict[str, Any] = json.loads(bundled_seed_text(name))

@@ -34,7 +34,7 @@ from airflow_provider_zohorel.emulator.model.seed import (
     add_related_list,
     add_relation,
     apply_seed,
-    load_seed_source,
+    load_admin_seed,
     parse_seed,
 )
 from airflow_provider_zohorel.emulator.model.state import EmulatorState
@@ -121,17 +121,21 @@ def get_summary(state: EmulatorState, scope: Scope, body: bytes) -> Any:
 
 
 class StateHolder(Protocol):
-    """What owns the current state (the ASGI app); a reset replaces ``state``."""
+    """What owns the current state (the ASGI app); a reset replaces ``state``. ``seed_dir`` is the
+    only directory seed files are loaded from by name (None: bundled seeds only)."""
 
     state: EmulatorState
+    seed_dir: str | None
 
 
 def post_reset(holder: StateHolder, scope: Scope, body: bytes) -> Any:
-    """``POST reset``: empty state, startup config, no faults, zero counters; then an optional seed."""
+    """``POST reset``: empty state, startup config, no faults, zero counters; then an optional seed
+    (a bundled name, a file name in the seed directory, or a seed document)."""
     request = _decode(body, ResetRequest)
     doc = None
     if request.seed is not None:
-        doc = load_seed_source(request.seed) if isinstance(request.seed, str) else parse_seed(request.seed)
+        seed = request.seed
+        doc = load_admin_seed(seed, holder.seed_dir) if isinstance(seed, str) else parse_seed(seed)
     state = holder.state.fresh()
     created = apply_seed(state, doc) if doc is not None else None
     holder.state = state
@@ -188,11 +192,12 @@ def post_clients(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     user_id = seed.user_id or state.default_admin().id
     client = state.accounts.add_client(user_id, seed.client_id, seed.client_secret, seed.scopes)
     tokens = [state.accounts.add_refresh_token(client.client_id, t).key for t in seed.refresh_tokens]
-    return {**client.to_dict(), "refresh_tokens": tokens}
+    # The caller set or is given these secrets now; listings afterwards show only labels.
+    return {**client.to_dict(reveal_secret=True), "refresh_tokens": tokens}
 
 
 def get_clients(state: EmulatorState, scope: Scope, body: bytes) -> Any:
-    """``GET clients``."""
+    """``GET clients``: secrets appear as labels only (``client_secret_label``)."""
     return {"clients": [c.to_dict() for c in state.accounts.clients.values()]}
 
 
@@ -362,11 +367,12 @@ def post_contact_roles(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     return {"id": role.id, "name": role.name, "sequence_number": role.sequence_number}
 
 
-def post_seed(state: EmulatorState, scope: Scope, body: bytes) -> Any:
-    """``POST seed`` (a seed document) or ``POST seed?name=demo`` (a bundled seed)."""
+def post_seed(holder: StateHolder, scope: Scope, body: bytes) -> Any:
+    """``POST seed`` (a seed document) or ``POST seed?name=demo`` (a bundled seed, or a file name
+    in the seed directory)."""
     name = query_params(scope).get("name")
-    doc = load_seed_source(name) if name else parse_seed(body)
-    return apply_seed(state, doc)
+    doc = load_admin_seed(name, holder.seed_dir) if name else parse_seed(body)
+    return apply_seed(holder.state, doc)
 
 
 def post_clock_advance(state: EmulatorState, scope: Scope, body: bytes) -> Any:
@@ -377,13 +383,17 @@ def post_clock_advance(state: EmulatorState, scope: Scope, body: bytes) -> Any:
     return {"offset_s": state.clock.advance(request.seconds)}
 
 
+#: Handlers that need the app (to replace its state, or to know its seed directory).
+_TAKE_THE_APP: frozenset[AdminHandler] = frozenset({post_reset, post_seed})
+
+
 def run_admin(
     holder: StateHolder, scope: Scope, body: bytes, handler: AdminHandler, args: tuple[str, ...]
 ) -> Reply:
     """Run an admin handler and turn refusals into ``{"error": ...}`` answers."""
     try:
-        if handler is post_reset:
-            return json_reply(200, post_reset(holder, scope, body))
+        if handler in _TAKE_THE_APP:
+            return json_reply(200, handler(holder, scope, body))
         return json_reply(200, handler(holder.state, scope, body, *args))
     except AdminError as exc:
         return json_reply(exc.status, {"error": exc.message})
