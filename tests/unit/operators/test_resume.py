@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_zohorel._compat import AIRFLOW_V_3_3_PLUS
 from airflow_provider_zohorel.operators.resume import (
     CHUNK_PREFIX,
     BatchStateStore,
@@ -287,6 +288,10 @@ def test_close_reports_what_the_bookkeeping_cost():
     assert cost.line().startswith("2 reads (1 finished batches found), 1 writes (1 batches recorded)")
 
 
+@pytest.mark.skipif(
+    not AIRFLOW_V_3_3_PLUS,
+    reason="the task state store and its [state_store] options arrive with Airflow 3.3",
+)
 @pytest.mark.parametrize(("configured", "chunk"), [("0", 60_000), ("65535", 60_000), ("20000", 19_000)])
 def test_chunks_stay_under_the_configured_value_size(monkeypatch, configured, chunk):
     monkeypatch.setenv("AIRFLOW__STATE_STORE__MAX_VALUE_STORAGE_BYTES", configured)
