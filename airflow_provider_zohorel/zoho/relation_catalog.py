@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from airflow_provider_zohorel.zoho.values import MAX_TEXT, InvalidValue, to_json_value
+from airflow_provider_zohorel.zoho.values import MAX_TEXT, InvalidValue, show_value, to_json_value
 
 MODULES = ("Leads", "Contacts", "Accounts", "Deals", "Campaigns", "Products", "Price_Books", "Notes",
            "Appointments", "Services")  # fmt: skip
@@ -54,7 +54,7 @@ class RelationSpec:
             if kind is None:
                 allowed = ", ".join(sorted(self.fields)) or "none"
                 raise InvalidValue(
-                    f"{where}: field {name!r} is not a field of the {self.label} relation "
+                    f"{where}: field {show_value(name)} is not a field of the {self.label} relation "
                     f"(allowed: {allowed})"
                 )
             out[name] = _convert(kind, value, where, name)
@@ -69,19 +69,19 @@ def _convert(kind: str, value: Any, row: str, name: str) -> Any:
         return None
     if kind == TEXT and type(value) is str and len(value) <= MAX_TEXT:
         return value  # the common case, without building an error location
-    where = f"{row}: field {name!r}"
+    where = f"{row}: field {show_value(name)}"
     if kind == TEXT:
         if not isinstance(value, str):
-            raise InvalidValue(f"{where} must be text, got {type(value).__name__} {value!r}")
+            raise InvalidValue(f"{where} must be text, got {type(value).__name__} {show_value(value)}")
         return to_json_value(value, where)
     if kind == NUMBER:
         if isinstance(value, str):  # "50.56" from CSV-shaped sources: a documented normalisation
             try:
                 value = Decimal(value.strip())
             except InvalidOperation:
-                raise InvalidValue(f"{where} must be a number, got {value!r}") from None
+                raise InvalidValue(f"{where} must be a number, got {show_value(value)}") from None
         if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-            raise InvalidValue(f"{where} must be a number, got {type(value).__name__} {value!r}")
+            raise InvalidValue(f"{where} must be a number, got {type(value).__name__} {show_value(value)}")
         return to_json_value(value, where)
     return to_json_value(value, where)
 
@@ -125,7 +125,7 @@ def canonical_module(name: str, what: str = "module") -> str:
     found = _ALIASES.get(key) or _BY_LOWER.get(key) or _BY_LOWER.get(key.replace(" ", "_"))
     if found is None:
         raise UnsupportedRelation(
-            f"{what} {name!r} is not a module Update Related Records works with "
+            f"{what} {show_value(name)} is not a module Update Related Records works with "
             f"(known: {', '.join(MODULES)}; Potentials is accepted for Deals)"
         )
     return found

@@ -22,9 +22,18 @@ class InvalidValue(ValueError):
     """Raised with a message naming the field and value (the caller adds the row)."""
 
 
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+def show_value(value: Any, limit: int = 60) -> str:
+    """A value for an error message, at most ``limit`` characters: one bad cell must not put
+    megabytes into the log, the exception and the XCom ``input_errors``."""
+    if isinstance(value, (str, bytes)) and len(value) > limit:
+        value = value[:limit]  # repr of the head only: never build the repr of a huge value
+    elif isinstance(value, (Mapping, list, tuple, set)) and len(value) > limit:
+        return f"<{type(value).__name__} of {len(value)} items>"
+    try:
+        text = repr(value)
+    except Exception:  # a hostile __repr__ must not replace the real error
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def normalize_id(value: Any, field: str) -> str:
@@ -32,18 +41,18 @@ def normalize_id(value: Any, field: str) -> str:
     if type(value) is str and value.isascii() and value.isdigit() and len(value) <= 25:
         return value  # the common case, without the regex
     if isinstance(value, bool) or value is None:
-        raise InvalidValue(f"{field}: expected a record id, got {_show(value)}")
+        raise InvalidValue(f"{field}: expected a record id, got {show_value(value)}")
     if isinstance(value, int):
         text = str(value)
     elif isinstance(value, str):
         text = value.strip()
     elif isinstance(value, Decimal):
         if not value.is_finite() or value != value.to_integral_value():
-            raise InvalidValue(f"{field}: {_show(value)} is not a whole-number record id")
+            raise InvalidValue(f"{field}: {show_value(value)} is not a whole-number record id")
         text = str(int(value))
     elif isinstance(value, float):
         raise InvalidValue(
-            f"{field}: {_show(value)} is a float; Zoho ids have up to 19 digits and floats keep only "
+            f"{field}: {show_value(value)} is a float; Zoho ids have up to 19 digits and floats keep only "
             "15-16, so the id may already be wrong. Pass ids as strings (or integers)."
         )
     else:
@@ -51,13 +60,13 @@ def normalize_id(value: Any, field: str) -> str:
     if not text:
         raise InvalidValue(f"{field}: the record id is empty")
     if not _ID.match(text):
-        raise InvalidValue(f"{field}: {_show(value)} is not a Zoho record id (digits only)")
+        raise InvalidValue(f"{field}: {show_value(value)} is not a Zoho record id (digits only)")
     return text
 
 
 def check_field_name(name: Any) -> str:
     if not isinstance(name, str) or not _FIELD.match(name) or len(name) > MAX_FIELD_NAME:
-        raise InvalidValue(f"{_show(name)} is not a valid Zoho field API name")
+        raise InvalidValue(f"{show_value(name)} is not a valid Zoho field API name")
     return name
 
 
@@ -72,14 +81,14 @@ def to_json_value(value: Any, field: str, depth: int = 0) -> Any:
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise InvalidValue(f"{field}: {_show(value)} is not a finite number")
+            raise InvalidValue(f"{field}: {show_value(value)} is not a finite number")
         return value
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise InvalidValue(f"{field}: {_show(value)} is not a finite number")
+            raise InvalidValue(f"{field}: {show_value(value)} is not a finite number")
         return int(value) if value == value.to_integral_value() else float(value)
     if depth < 3 and isinstance(value, Mapping):
         return {check_field_name(k): to_json_value(v, f"{field}.{k}", depth + 1) for k, v in value.items()}
     if depth < 3 and isinstance(value, (list, tuple)):
         return [to_json_value(v, f"{field}[{i}]", depth + 1) for i, v in enumerate(value)]
-    raise InvalidValue(f"{field}: {type(value).__name__} value {_show(value)} cannot be sent to Zoho")
+    raise InvalidValue(f"{field}: {type(value).__name__} value {show_value(value)} cannot be sent to Zoho")
