@@ -85,6 +85,17 @@ EXTRA_FIELDS: tuple[ExtraField, ...] = (
         url=True,
     ),
     ExtraField(
+        "mint_url",
+        "Token URL",
+        "Full URL where access tokens are minted, when it is not the Accounts URL's /oauth/v2/token: "
+        "a Vertical Solutions portal mints at "
+        "https://<solution>.zohoplatform.com/clientoauth/v2/<portal id>/token. Leave empty otherwise. "
+        "Named mint_url, not token_url: Airflow masks every extra whose name contains 'token'.",
+        placeholder="https://<solution>.zohoplatform.com/clientoauth/v2/<portal id>/token",
+        url=True,
+        aliases=("token_url",),
+    ),
+    ExtraField(
         "api_domain",
         "API Domain",
         "CRM API domain. Leave empty to use the api_domain of the token response; required for "

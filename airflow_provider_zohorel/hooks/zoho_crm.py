@@ -33,8 +33,10 @@ class ZohoCRMHook(BaseHook):
     """Interact with Zoho CRM's Update Related Records API.
 
     :param zoho_conn_id: a connection of type ``zoho_crm``: login = client id, password = client
-        secret, extras ``refresh_token`` (required), ``region`` or ``accounts_url``, ``api_domain``,
-        ``api_version``, ``token_cache`` (``file``, the default, ``memory`` or a ``redis://`` URL).
+        secret, extras ``refresh_token`` (required), ``region`` or ``accounts_url``, ``mint_url`` (the
+        full token URL where it is not ``{accounts_url}/oauth/v2/token``, e.g. a Vertical Solutions
+        portal), ``api_domain``, ``api_version``, ``token_cache`` (``file``, the default, ``memory``
+        or a ``redis://`` URL).
     :param max_concurrency: most calls in flight at once; keep it at or below your edition's cap.
     :param retry: retry budget per call (attempts, backoff, deadline).
     :param token_cache: where access tokens are shared; overrides the connection's ``token_cache``.

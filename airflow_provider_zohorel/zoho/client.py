@@ -1,14 +1,20 @@
-"""The HTTP client: one pooled session, a timeout on every call, 401 refresh, 429/5xx backoff.
+"""The HTTP client: one pooled session, a deadline on every call, 401 refresh, 429/5xx backoff.
 
 HTTP status alone is never the verdict with Zoho (a 400 may carry per-item results), so this
 layer only decides *whether to try again*; it returns every final answer as an
 :class:`ApiResponse` and raises only for what no caller can handle per item: configuration
 errors, a token that stays rejected, and transient failures that outlived the retry budget.
+
+Every 401 but a configuration code (OAUTH_SCOPE_MISMATCH) replaces the token and tries again: Zoho
+answers INVALID_TOKEN, INVALID_OAUTHTOKEN (a token evicted by the 16th live one, or revoked) or
+AUTHENTICATION_FAILURE, and may add codes. Answers are read with a size cap and each attempt has a
+total deadline (see :mod:`~airflow_provider_zohorel.zoho.transport`).
 """
 
 from __future__ import annotations
 
 import http.cookiejar
+import logging
 import random
 import threading
 import time
@@ -19,15 +25,12 @@ from urllib.parse import urlsplit
 
 import requests
 import requests.auth
-from requests.adapters import HTTPAdapter
 
 from airflow_provider_zohorel import __version__
 from airflow_provider_zohorel.zoho.credentials import ZohoCredentials
 from airflow_provider_zohorel.zoho.errors import (
     CONFIGURATION_CODES,
     MAX_CODE,
-    TOKEN_CODES,
-    ZohoAuthError,
     ZohoConfigurationError,
     ZohoTransientError,
     quote_body,
@@ -38,8 +41,24 @@ from airflow_provider_zohorel.zoho.oauth import TokenMinter
 from airflow_provider_zohorel.zoho.retry import RetryBudget, RetryPolicy, parse_retry_after
 from airflow_provider_zohorel.zoho.token_cache import PROCESS_CACHE, TokenCache
 from airflow_provider_zohorel.zoho.token_provider import TokenProvider
+from airflow_provider_zohorel.zoho.transport import (
+    ACCEPT_ENCODING,
+    MAX_BODY_BYTES,
+    BodyTooLarge,
+    DeadlineAdapter,
+    DeadlineExceeded,
+    UnreadableBody,
+    exchange_deadline,
+    parse_json,
+    read_body,
+)
 
 USER_AGENT = f"airflow-provider-zohorel/{__version__}"
+#: New tokens one call may ask for after 401s before its items are reported failed (bounded: a
+#: server that rejects every token must not make a call mint forever).
+MAX_TOKEN_RENEWALS_PER_CALL = 3
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,6 +69,8 @@ class ClientSettings:
     read_timeout: float = 60.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    #: Most bytes one answer may have, on the wire and decompressed.
+    max_body_bytes: int = MAX_BODY_BYTES
 
 
 @dataclass(frozen=True)
@@ -79,14 +100,16 @@ class ClientStats:
     server_errors: int = 0
     network_errors: int = 0
     token_refreshes: int = 0
+    mint_waits: int = 0  # waits between token mint attempts (Zoho's mint throttle, accounts down)
+    mint_wait_seconds: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, **counts: int) -> None:
+    def add(self, **counts: float) -> None:
         with self._lock:
             for name, value in counts.items():
                 setattr(self, name, getattr(self, name) + value)
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, float]:
         return {
             "calls": self.calls,
             "retries": self.retries,
@@ -94,6 +117,8 @@ class ClientStats:
             "server_errors": self.server_errors,
             "network_errors": self.network_errors,
             "token_refreshes": self.token_refreshes,
+            "mint_waits": self.mint_waits,
+            "mint_wait_seconds": round(self.mint_wait_seconds, 3),
         }
 
 
@@ -154,11 +179,12 @@ class _Session(requests.Session):
 def new_session(max_concurrency: int) -> requests.Session:
     """A session whose pool holds one connection per concurrent call and which keeps no cookies."""
     session = _Session()
-    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(1, max_concurrency), max_retries=0)
+    adapter = DeadlineAdapter(pool_connections=2, pool_maxsize=max(1, max_concurrency), max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
     session.headers["User-Agent"] = USER_AGENT
+    session.headers["Accept-Encoding"] = ACCEPT_ENCODING  # only what read_body can bound
     session.verify = True
     return session
 
@@ -189,6 +215,7 @@ class ZohoClient:
             self.session,
             timeout=(self.settings.connect_timeout, self.settings.read_timeout),
             sleep=sleep,
+            on_wait=self._mint_waited,
         )
         self.tokens = TokenProvider(
             self.minter, token_cache if token_cache is not None else PROCESS_CACHE, on_token=on_token
@@ -201,10 +228,13 @@ class ZohoClient:
     def close(self) -> None:
         self.session.close()
 
+    def _mint_waited(self, seconds: float, reason: str) -> None:
+        self.stats.add(mint_waits=1, mint_wait_seconds=seconds)
+
     def request(self, method: str, path: str, *, json: Any = None, params: Any = None) -> ApiResponse:
         """Send one CRM request, retrying what is worth retrying; ``path`` is below ``/crm/{v}``."""
         budget = RetryBudget(self.settings.retry, rng=self.rng)
-        refreshed = False
+        renewals = 0
         unanswered = False
         while True:
             token = self.tokens.get()
@@ -212,7 +242,9 @@ class ZohoClient:
                 # A configured api_domain wins even over a token shared through the cache, which
                 # carries the domain of whichever connection minted it.
                 domain = self.credentials.api_domain or token.api_domain
-                response = self._send(method, domain + self.base_path + path, token.value, json, params)
+                response = self._send(
+                    method, domain + self.base_path + path, token.value, json, params, budget.remaining()
+                )
             except _Transient as exc:
                 unanswered = unanswered or exc.maybe_applied
                 delay = budget.next_delay(exc.retry_after)
@@ -231,18 +263,21 @@ class ZohoClient:
                 self.sleep(delay)
                 continue
             code = response.error_code
-            if response.status == 401 and code in TOKEN_CODES:
-                if refreshed:
-                    raise ZohoAuthError(
+            if response.status == 401 and code not in CONFIGURATION_CODES:
+                # Revoked, expired or evicted (INVALID_OAUTHTOKEN), or a code we do not know yet:
+                # replace the token (one mint for all the calls that saw it fail) and try again.
+                renewals += 1
+                if renewals > MAX_TOKEN_RENEWALS_PER_CALL:
+                    raise ZohoTransientError(
                         code or "INVALID_TOKEN",
-                        "Zoho rejected a freshly minted access token: "
-                        f"{quote_body(response.body.get('message', ''))}",
+                        f"Zoho rejected {renewals} access tokens in a row for this call, each newly "
+                        "minted or shared; stopped asking for more",
                         http_status=401,
                     )
-                self.tokens.refresh(token)
                 self.stats.add(token_refreshes=1)
-                refreshed = True
+                self.tokens.refresh(token)
                 continue
+            self.tokens.worked(token)
             if code in CONFIGURATION_CODES:
                 body = response.body
                 raise ZohoConfigurationError(
@@ -253,9 +288,15 @@ class ZohoClient:
                 )
             return response
 
-    def _send(self, method: str, url: str, token: str, json: Any, params: Any) -> ApiResponse:
-        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
-        with self.limiter.slot():
+    def _send(
+        self, method: str, url: str, token: str, json: Any, params: Any, time_left: float
+    ) -> ApiResponse:
+        settings = self.settings
+        timeout = (settings.connect_timeout, settings.read_timeout)
+        # One attempt may take connect + read timeout in all, and never run past the retry deadline:
+        # read_timeout alone bounds each socket read, which a dripping server renews at will.
+        total = max(0.001, min(settings.connect_timeout + settings.read_timeout, time_left))
+        with self.limiter.slot(), exchange_deadline(total) as deadline:
             self.stats.add(calls=1)
             try:
                 raw = self.session.request(
@@ -266,23 +307,29 @@ class ZohoClient:
                     auth=_ZohoAuth(token),
                     timeout=timeout,
                     allow_redirects=False,
+                    stream=True,
                 )
+                content = read_body(raw, deadline, settings.max_body_bytes)
             except requests.ConnectTimeout:
                 self.stats.add(network_errors=1)
-                message = f"could not connect within {self.settings.connect_timeout:g} s"
+                message = f"could not connect within {settings.connect_timeout:g} s"
                 raise _Transient("TIMEOUT", message, None, None) from None
-            except requests.Timeout:
+            except (requests.Timeout, DeadlineExceeded):
                 self.stats.add(network_errors=1)
-                message = f"no answer within {self.settings.read_timeout:g} s"
+                message = f"no complete answer within {min(settings.read_timeout, total):g} s"
                 raise _Transient("TIMEOUT", message, None, None, maybe_applied=True) from None
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 self.stats.add(network_errors=1)
+                if deadline.expired:
+                    message = f"no complete answer within {total:g} s"
+                    raise _Transient("TIMEOUT", message, None, None, maybe_applied=True) from None
                 message = f"connection failed ({type(exc).__name__})"
                 raise _Transient("CONNECTION_ERROR", message, None, None, _maybe_sent(exc)) from None
-        try:
-            body: Any = raw.json() if raw.content else None
-        except ValueError:
-            body = None
+            except (BodyTooLarge, UnreadableBody) as exc:
+                self.stats.add(network_errors=1)
+                message = f"unreadable answer, HTTP {raw.status_code}: {exc}"
+                raise _Transient("RESPONSE_UNREADABLE", message, raw.status_code, None, True) from None
+        body: Any = parse_json(content)
         response = ApiResponse(raw.status_code, body, raw.headers)
         if raw.status_code == 429:
             self.limiter.throttled()
@@ -297,7 +344,9 @@ class ZohoClient:
             self.stats.add(server_errors=1)
             code = response.error_code or "INTERNAL_ERROR"
             detail = (
-                quote_body(body.get("message", "")) if isinstance(body, dict) else quote_body(raw.text, 120)
+                quote_body(body.get("message", ""))
+                if isinstance(body, dict)
+                else quote_body(content.decode("utf-8", "replace"), 120)
             )
             raise _Transient(
                 code, f"Zoho answered HTTP {raw.status_code} {code}: {detail}", raw.status_code, None

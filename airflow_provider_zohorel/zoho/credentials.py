@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_zohorel.zoho.errors import ConnectionConfigError
-from airflow_provider_zohorel.zoho.regions import accounts_url_for, check_api_version, check_base_url
+from airflow_provider_zohorel.zoho.regions import (
+    TOKEN_PATH,
+    accounts_url_for,
+    check_api_version,
+    check_base_url,
+    check_mint_url,
+)
 
 
 @dataclass(frozen=True)
@@ -17,6 +23,8 @@ class ZohoCredentials:
 
     ``api_domain`` is ``None`` when the token response's ``api_domain`` should be used (the normal
     case); set it for Vertical Solutions orgs, whose token response names www.zohoapis.com anyway.
+    ``mint_url`` replaces ``{accounts_url}/oauth/v2/token`` where tokens are minted elsewhere (a
+    Vertical Solutions portal: ``https://{solution}.zohoplatform.com/clientoauth/v2/{PORTAL_ID}/token``).
     """
 
     client_id: str
@@ -25,6 +33,7 @@ class ZohoCredentials:
     accounts_url: str = "https://accounts.zoho.com"
     api_domain: str | None = None
     api_version: str = "v2"
+    mint_url: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("client_id", "client_secret", "refresh_token"):
@@ -36,10 +45,19 @@ class ZohoCredentials:
                     "refresh_token": "extra 'refresh_token'",
                 }[name]
                 raise ConnectionConfigError(f"Connection field {label} is missing or empty.")
-        object.__setattr__(self, "accounts_url", check_base_url(self.accounts_url, "accounts_url"))
+        object.__setattr__(
+            self, "accounts_url", check_base_url(self.accounts_url, "accounts_url", allow_path=False)
+        )
+        if self.mint_url is not None:
+            object.__setattr__(self, "mint_url", check_mint_url(self.mint_url))
         if self.api_domain is not None:
             object.__setattr__(self, "api_domain", check_base_url(self.api_domain, "api_domain"))
         object.__setattr__(self, "api_version", check_api_version(self.api_version))
+
+    @property
+    def token_endpoint(self) -> str:
+        """Where tokens are minted: ``mint_url`` when set, else the accounts server's token path."""
+        return self.mint_url or f"{self.accounts_url}{TOKEN_PATH}"
 
     @property
     def cache_key(self) -> str:
@@ -49,9 +67,16 @@ class ZohoCredentials:
         a connection with a wrong one look valid (``test_connection`` would report success).
         """
         material = "\0".join(
-            (self.accounts_url, self.client_id, self.client_secret, self.refresh_token)
+            (self.token_endpoint, self.client_id, self.client_secret, self.refresh_token)
         ).encode()
         return hashlib.sha256(material).hexdigest()[:32]
+
+    @property
+    def seal_key(self) -> bytes:
+        """The HMAC key that authenticates this connection's cached tokens: derived from the client
+        secret and refresh token, which anyone who can forge a cache entry does not hold."""
+        material = "\0".join(("zohorel-token-seal-v1", self.client_secret, self.refresh_token)).encode()
+        return hashlib.sha256(material).digest()
 
     @classmethod
     def from_fields(
@@ -83,4 +108,5 @@ class ZohoCredentials:
             accounts_url=accounts_url,
             api_domain=text("api_domain"),
             api_version=text("api_version") or "v2",
+            mint_url=text("mint_url") or text("token_url"),
         )

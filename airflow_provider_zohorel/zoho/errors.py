@@ -27,8 +27,13 @@ CONFIGURATION_CODES = frozenset(
     }
 )
 
-#: Codes that mean "the access token is no good": refresh once, then retry.
-TOKEN_CODES = frozenset({"INVALID_TOKEN", "AUTHENTICATION_FAILURE", "AUTHENTICATION_FAILED"})
+#: 401 codes that mean "the access token is no good". The list documents what Zoho sends (an
+#: evicted or revoked token: INVALID_OAUTHTOKEN, research/zoho-api.md 3.1 and 6); the client replaces
+#: the token on *every* 401 except a configuration code such as OAUTH_SCOPE_MISMATCH, so an unknown
+#: 401 code is treated as a token problem too.
+TOKEN_CODES = frozenset(
+    {"INVALID_TOKEN", "INVALID_OAUTHTOKEN", "AUTHENTICATION_FAILURE", "AUTHENTICATION_FAILED"}
+)
 
 #: Resolutions quoted from the Update Related Records reference page (seeds/), plus the ones the
 #: research notes document for codes the page does not list.
@@ -123,6 +128,11 @@ class ZohoAuthError(ZohoError):
 class ZohoAuthUnavailable(ZohoAuthError):
     """No token for now: the mint throttle or an unreachable accounts server outlasted the wait.
     The run stops (every call would wait the same way), but a later retry of the task can work."""
+
+
+class ZohoTokenRejected(ZohoAuthUnavailable):
+    """Zoho kept rejecting freshly minted tokens on first use. Probably the configuration (a refresh
+    token of another data centre), but a retry of the task can work, so it is not final."""
 
 
 class ZohoTransientError(ZohoError):

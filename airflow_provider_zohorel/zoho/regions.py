@@ -21,6 +21,22 @@ REGIONS: dict[str, tuple[str, str]] = {
 
 API_VERSIONS = ("v2", "v2.1", "v3", "v4", "v5", "v6", "v7", "v8")
 
+#: Where Zoho mints tokens (research/zoho-api.md 1.1: the REGIONS above, plus accounts.zoho.uk listed
+#: by Zoho Accounts) and Vertical Solutions portals (``{solution}.zohoplatform.com|eu``, 1.3).
+ZOHO_ACCOUNTS_HOSTS = frozenset(urlsplit(accounts).hostname or "" for accounts, _ in REGIONS.values()) | {
+    "accounts.zoho.uk"
+}
+#: CRM API hosts: ``www.``/``sandbox.``/``developer.`` and the bare form of each DC's zohoapis domain
+#: (research 1.1, "both host forms are in use"), plus Vertical Solutions' zohoplatform domains.
+ZOHO_API_SUFFIXES = (
+    *sorted({(urlsplit(api).hostname or "").removeprefix("www.") for _, api in REGIONS.values()}),
+    "zohoapis.ae",
+    "zohoplatform.com",
+    "zohoplatform.eu",
+)
+#: The token path of a Zoho Accounts server; a Vertical Solutions portal mints elsewhere (mint_url).
+TOKEN_PATH = "/oauth/v2/token"  # noqa: S105 (a URL path, not a secret)
+
 
 def accounts_url_for(region: str) -> str:
     key = region.strip().lower()
@@ -41,7 +57,26 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_base_url(url: str, field: str) -> str:
+def _suffix_match(host: str, suffixes: tuple[str, ...]) -> bool:
+    return any(host == suffix or host.endswith("." + suffix) for suffix in suffixes)
+
+
+def is_zoho_accounts_host(host: str) -> bool:
+    """A host that Zoho itself runs for minting tokens (a data centre's accounts server or a
+    Vertical Solutions portal): its error bodies may be quoted; anyone else's never are."""
+    host = host.lower().rstrip(".")
+    return host in ZOHO_ACCOUNTS_HOSTS or _suffix_match(host, ("zohoplatform.com", "zohoplatform.eu"))
+
+
+def is_zoho_api_host(host: str) -> bool:
+    return _suffix_match(host.lower().rstrip("."), ZOHO_API_SUFFIXES)
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def check_base_url(url: str, field: str, *, allow_path: bool = True) -> str:
     """Validate a base URL from a connection or a token response; return it without a trailing slash.
 
     ``http://`` is accepted only for loopback hosts (the bundled emulator): anything else would send
@@ -64,7 +99,49 @@ def check_base_url(url: str, field: str) -> str:
         raise ConnectionConfigError(
             f"Connection field {field!r} must be a bare base URL without credentials, query or fragment."
         )
-    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+    path = parts.path.rstrip("/")
+    if path and not allow_path:
+        hint = (
+            f"remove {path!r}: the client appends {TOKEN_PATH} itself"
+            if "oauth" in path.lower()
+            else "expected the server alone, such as https://accounts.zoho.eu"
+        )
+        raise ConnectionConfigError(
+            f"Connection field {field!r} is {url!r}, a URL with a path; {hint}. To mint tokens at another "
+            "endpoint (a Vertical Solutions portal's .../clientoauth/v2/<portal id>/token), set 'mint_url'."
+        )
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def check_mint_url(url: str, field: str = "mint_url") -> str:
+    """The full URL of a token endpoint: https (or loopback http), no query, credentials or fragment."""
+    checked = check_base_url(url, field)
+    if not urlsplit(checked).path:
+        raise ConnectionConfigError(
+            f"Connection field {field!r} is {url!r}, a server without a path; it takes the full token URL, "
+            f"such as https://<solution>.zohoplatform.com/clientoauth/v2/<portal id>/token (for an accounts "
+            "server, set 'accounts_url' instead)."
+        )
+    return checked
+
+
+def check_api_domain(domain: str, *, configured: str | None, mint_url: str, source: str) -> str:
+    """An ``api_domain`` that came from outside the connection (a token response, a token cache).
+
+    The access token goes wherever this points, so it must be the connection's own ``api_domain``,
+    a Zoho CRM API host, or, when tokens come from a loopback endpoint (the emulator), loopback.
+    """
+    checked = check_base_url(domain, "api_domain")
+    host = host_of(checked)
+    if checked == configured or (is_zoho_api_host(host) and urlsplit(checked).scheme == "https"):
+        return checked
+    if is_loopback(host) and is_loopback(host_of(mint_url)):
+        return checked
+    raise ConnectionConfigError(
+        f"{source} names api_domain {checked!r}, which is not a Zoho CRM API host (*.zohoapis.*, "
+        "*.zohoplatform.*); the access token is never sent there. If this org really is served from "
+        "that host, set 'api_domain' in the connection."
+    )
 
 
 def check_api_version(version: str) -> str:

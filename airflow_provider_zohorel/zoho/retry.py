@@ -52,6 +52,10 @@ class RetryBudget:
     def __post_init__(self) -> None:
         self.started = self.clock()
 
+    def remaining(self) -> float:
+        """Seconds left before the deadline (an attempt must not run past it either)."""
+        return self.policy.deadline - (self.clock() - self.started)
+
     def next_delay(self, retry_after: float | None = None) -> float | None:
         """Delay before the next attempt, or ``None`` when the budget is spent."""
         self.attempts += 1

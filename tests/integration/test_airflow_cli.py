@@ -105,7 +105,15 @@ def test_airflow_cli_lists_the_provider_its_connection_type_and_form(capsys):
     }
     names = {
         f"extra__zoho_crm__{n}"
-        for n in ("refresh_token", "region", "accounts_url", "api_domain", "api_version", "token_cache")
+        for n in (
+            "refresh_token",
+            "region",
+            "accounts_url",
+            "mint_url",
+            "api_domain",
+            "api_version",
+            "token_cache",
+        )
     }
     assert set(widgets) == names
     assert widgets["extra__zoho_crm__refresh_token"]["field_type"] == "string"  # required: not nullable

@@ -13,6 +13,7 @@ import pytest
 
 from airflow_provider_zohorel.emulator import ZohoEmulator
 from tests.dag_runs import DagResult, keep_output, run_dag_test
+from tests.security.hostile_server import hostile, internal_host  # noqa: F401 (fixtures)
 from tests.security.sec_support import DAGS, SECRETS, SecureWorld, connection_json
 
 

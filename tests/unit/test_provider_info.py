@@ -37,6 +37,7 @@ def test_names_match_the_public_contract():
         "refresh_token",
         "region",
         "accounts_url",
+        "mint_url",
         "api_domain",
         "api_version",
         "token_cache",
