@@ -209,7 +209,14 @@ class FileTokenCache:
             raise TokenCacheLockTimeout(self._busy())
         try:
             with self._directory_fd() as dir_fd:
-                fd = os.open(f"{key}.lock", os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o600, dir_fd=dir_fd)
+                try:
+                    flags = os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW
+                    fd = os.open(f"{key}.lock", flags, 0o600, dir_fd=dir_fd)
+                except OSError as exc:
+                    raise TokenCacheError(
+                        f"cannot open the token cache lock file in {self.directory} ({exc.strerror}); "
+                        "it must be a plain file of yours, not a symlink"
+                    ) from None
             try:
                 if os.fstat(fd).st_uid != os.getuid():
                     raise TokenCacheError(f"the token cache lock file in {self.directory} is not yours")

@@ -27,7 +27,7 @@ from airflow_provider_zohorel.zoho.errors import (
 )
 from airflow_provider_zohorel.zoho.oauth import AccessToken, TokenMinter
 from airflow_provider_zohorel.zoho.regions import check_api_domain
-from airflow_provider_zohorel.zoho.token_cache import TokenCache, TokenCacheLockTimeout
+from airflow_provider_zohorel.zoho.token_cache import TokenCache, TokenCacheError, TokenCacheLockTimeout
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,8 @@ class TokenProvider:
                 return self._obtain(stale)
             except TokenCacheLockTimeout as exc:
                 raise ZohoAuthUnavailable("TOKEN_CACHE_BUSY", str(exc)) from None
+            except TokenCacheError as exc:  # the cache became unsafe mid-run (see FileTokenCache)
+                raise ZohoAuthUnavailable("TOKEN_CACHE_UNSAFE", str(exc)) from None
         except ZohoAuthError as exc:
             self._failures += 1
             self._last_failure = exc
