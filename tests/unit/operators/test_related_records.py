@@ -10,7 +10,12 @@ import pytest
 
 from airflow_provider_zohorel._compat import AirflowException, AirflowFailException, AirflowSkipException
 from airflow_provider_zohorel.operators.related_records import UpdateRelatedRecordsOperator
-from airflow_provider_zohorel.zoho.errors import ZohoAuthError, ZohoAuthUnavailable, ZohoConfigurationError
+from airflow_provider_zohorel.zoho.errors import (
+    ZohoAuthError,
+    ZohoAuthUnavailable,
+    ZohoConfigurationError,
+    ZohoTokenRejected,
+)
 from airflow_provider_zohorel.zoho.planning import Batch
 from airflow_provider_zohorel.zoho.policy import OutcomePolicy
 from airflow_provider_zohorel.zoho.results import ItemResult
@@ -253,10 +258,20 @@ def test_configuration_and_credential_errors_fail_without_retry(stop):
     assert err.value.pushed["return_value"]["stopped_by"]["code"] == stop.code
 
 
-@pytest.mark.parametrize("code", ["TOKEN_THROTTLED", "ACCOUNTS_UNREACHABLE"])
-def test_an_unavailable_accounts_server_fails_the_task_so_that_a_retry_can_work(code):
+@pytest.mark.parametrize(
+    "stop",
+    [
+        ZohoAuthUnavailable("TOKEN_THROTTLED", "try later"),
+        ZohoAuthUnavailable("ACCOUNTS_UNREACHABLE", "try later"),
+        ZohoAuthUnavailable("TOKEN_CACHE_BUSY", "try later"),
+        ZohoTokenRejected("INVALID_TOKEN", "two fresh tokens rejected on first use"),
+    ],
+    ids=lambda stop: stop.code,
+)
+def test_an_unavailable_accounts_server_fails_the_task_so_that_a_retry_can_work(stop):
+    code = stop.code
     with pytest.raises(AirflowException, match="later retry") as err:
-        finish([code], stopped=ZohoAuthUnavailable(code, "try later"))
+        finish([code], stopped=stop)
     assert type(err.value) is AirflowException
     assert err.value.pushed["return_value"]["outcome"] == "fail"
 

@@ -9,7 +9,12 @@ import requests
 
 from airflow_provider_zohorel.zoho.client import ClientSettings, ZohoClient
 from airflow_provider_zohorel.zoho.credentials import ZohoCredentials
-from airflow_provider_zohorel.zoho.errors import ZohoAuthError, ZohoConfigurationError
+from airflow_provider_zohorel.zoho.errors import (
+    ZohoAuthError,
+    ZohoAuthUnavailable,
+    ZohoConfigurationError,
+    ZohoTokenRejected,
+)
 from airflow_provider_zohorel.zoho.related_records_api import RelatedRecordsApi
 from airflow_provider_zohorel.zoho.retry import RetryPolicy
 from airflow_provider_zohorel.zoho.token_cache import MemoryTokenCache
@@ -271,3 +276,139 @@ def test_a_netrc_default_entry_never_replaces_the_zoho_token(requests_mock, clie
     put = requests_mock.put(URL, json={"data": [item()]})
     relate(client)
     assert put.last_request.headers["Authorization"] == f"Zoho-oauthtoken {TOKENS[0]}"
+
+
+# --- issue 10 points 1 and 5: every 401 token code, tokens that worked, waits counted --------------
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"json": error("INVALID_TOKEN")},
+        {"json": error("INVALID_OAUTHTOKEN", "invalid oauth token")},  # evicted by the 16th live token
+        {"json": error("AUTHENTICATION_FAILURE")},
+        {"json": error("A_401_CODE_ZOHO_ADDS_LATER")},
+        {"text": "Unauthorized"},  # no JSON at all
+    ],
+    ids=["INVALID_TOKEN", "INVALID_OAUTHTOKEN", "AUTHENTICATION_FAILURE", "unknown code", "no body"],
+)
+def test_every_401_but_a_scope_mismatch_replaces_the_token_and_retries(requests_mock, client, answer):
+    requests_mock.post(ACCOUNTS, [{"json": token_body(0)}, {"json": token_body(1)}])
+    put = requests_mock.put(URL, [{"status_code": 401, **answer}, {"json": {"data": [item()]}}])
+    assert relate(client)[0].succeeded
+    assert put.request_history[1].headers["Authorization"] == f"Zoho-oauthtoken {TOKENS[1]}"
+    assert client.stats.token_refreshes == 1
+
+
+def test_a_scope_mismatch_on_401_stops_without_a_new_token(requests_mock, client):
+    mint = requests_mock.post(ACCOUNTS, json=token_body())
+    requests_mock.put(URL, status_code=401, json=error("OAUTH_SCOPE_MISMATCH"))
+    with pytest.raises(ZohoConfigurationError):
+        relate(client)
+    assert mint.call_count == 1
+
+
+def test_a_token_that_worked_and_then_died_twice_is_replaced_without_error(requests_mock, client):
+    """Revoked or evicted after working, then the replacement revoked before its first answer: the
+    configuration is fine (the first token worked), so the run goes on with a third token."""
+    requests_mock.post(ACCOUNTS, [{"json": token_body(0)}, {"json": token_body(1)}, {"json": token_body(0)}])
+    gone = {"status_code": 401, "json": error("INVALID_OAUTHTOKEN")}
+    put = requests_mock.put(URL, [{"json": {"data": [item()]}}, gone, gone, {"json": {"data": [item()]}}])
+    assert relate(client)[0].succeeded
+    assert relate(client)[0].succeeded
+    assert put.call_count == 4
+    assert client.stats.token_refreshes == 2
+
+
+def test_fresh_tokens_rejected_on_first_use_fail_the_task_retryably(requests_mock, client):
+    requests_mock.post(ACCOUNTS, [{"json": token_body(0)}, {"json": token_body(1)}])
+    requests_mock.put(URL, status_code=401, json=error("INVALID_TOKEN"))
+    with pytest.raises(ZohoAuthUnavailable) as err:  # the operator lets Airflow retry these
+        relate(client)
+    assert isinstance(err.value, ZohoTokenRejected)
+    assert_no_secret(str(err.value))
+
+
+def test_a_rejected_token_is_not_reused_when_its_replacement_cannot_be_minted(requests_mock, client):
+    denied = {"json": {"error": "Access Denied"}}
+    client.minter.throttle_policy = RetryPolicy(max_attempts=1)
+    requests_mock.post(ACCOUNTS, [{"json": token_body(0)}, denied, {"json": token_body(1)}])
+    put = requests_mock.put(
+        URL, [{"status_code": 401, "json": error("INVALID_OAUTHTOKEN")}, {"json": {"data": [item()]}}]
+    )
+    with pytest.raises(ZohoAuthUnavailable):
+        relate(client)  # the replacement mint is throttled
+    assert client.tokens.cache.load(client.tokens.key) is None  # the dead token left the shared cache
+    assert relate(client)[0].succeeded  # a later batch mints instead of sending the dead token
+    assert [r.headers["Authorization"] for r in put.request_history] == [
+        f"Zoho-oauthtoken {TOKENS[0]}",
+        f"Zoho-oauthtoken {TOKENS[1]}",
+    ]
+
+
+def test_token_renewals_within_one_call_are_bounded(requests_mock, client, monkeypatch):
+    """Tokens that keep working elsewhere but die for this call: after a few renewals the call's
+    items are reported with Zoho's code instead of minting forever."""
+    requests_mock.post(ACCOUNTS, json=token_body())
+    put = requests_mock.put(URL, status_code=401, json=error("INVALID_OAUTHTOKEN"))
+    renewals = []
+    monkeypatch.setattr(client.tokens, "refresh", lambda stale: renewals.append(stale) or stale)
+    [result] = relate(client)
+    assert result.code == "INVALID_OAUTHTOKEN"
+    assert len(renewals) == put.call_count - 1 == 3
+
+
+def test_every_mint_wait_is_logged_and_counted(requests_mock, client, sleeps, caplog):
+    caplog.set_level("WARNING")
+    denied = {"error": "Access Denied", "error_description": "You have made too many requests continuously."}
+    requests_mock.post(ACCOUNTS, [{"json": denied}, {"json": denied}, {"json": token_body()}])
+    requests_mock.put(URL, json={"data": [item()]})
+    assert relate(client)[0].succeeded
+    waits = [r.getMessage() for r in caplog.records if "waiting" in r.getMessage()]
+    assert len(waits) == 2
+    assert all("throttling" in w and "too many requests" in w and ACCOUNTS in w for w in waits)
+    stats = client.stats.as_dict()
+    assert stats["mint_waits"] == 2
+    assert stats["mint_wait_seconds"] == pytest.approx(sum(sleeps), abs=0.001)
+
+
+@pytest.mark.parametrize(
+    ("answer", "needle"),
+    [
+        ({"status_code": 404, "text": "<html>Not Found</html>"}, "HTTP 404"),
+        ({"status_code": 200, "json": {"unexpected": True}}, "HTTP 200"),
+        ({"status_code": 400, "json": {"error": "invalid_client"}}, "HTTP 400"),
+    ],
+)
+def test_accounts_errors_name_the_status_and_the_url(requests_mock, client, answer, needle):
+    requests_mock.post(ACCOUNTS, **answer)
+    with pytest.raises(ZohoAuthError) as err:
+        relate(client)
+    assert needle in str(err.value)
+    assert ACCOUNTS in str(err.value)
+    assert_no_secret(str(err.value))
+
+
+def test_an_unreachable_accounts_server_is_named_with_its_last_status(requests_mock, client):
+    client.minter.network_policy = RetryPolicy(max_attempts=2, base_delay=0.001, max_delay=0.01)
+    requests_mock.post(ACCOUNTS, status_code=503, text="down")
+    with pytest.raises(ZohoAuthUnavailable) as err:
+        relate(client)
+    assert "HTTP 503" in str(err.value)
+    assert ACCOUNTS in str(err.value)
+
+
+def test_a_mint_url_replaces_the_accounts_token_path(requests_mock, sleeps):
+    portal = "https://zylkercorp.zohoplatform.com/clientoauth/v2/12345678/token"
+    creds = ZohoCredentials(
+        "1000.C", SECRET, REFRESH, mint_url=portal, api_domain="https://zylkercorp.zohoplatform.com"
+    )
+    client = ZohoClient(creds, token_cache=MemoryTokenCache(), sleep=sleeps.append)
+    mint = requests_mock.post(portal, json={**token_body(), "api_domain": "https://www.zohoapis.com"})
+    put = requests_mock.put(
+        "https://zylkercorp.zohoplatform.com/crm/v2/Leads/111111111111111111/Campaigns",
+        json={"data": [item()]},
+    )
+    assert relate(client)[0].succeeded
+    assert (mint.call_count, put.call_count) == (1, 1)
+    assert "refresh_token=" in mint.last_request.text

@@ -68,3 +68,50 @@ def test_http_is_allowed_for_loopback_only(url):
 def test_all_versions_accepted():
     for version in ("v2", "v2.1", "v3", "v4", "v5", "v6", "v7", "v8", "V8"):
         assert build(api_version=version).api_version == version.lower()
+
+
+@pytest.mark.parametrize(
+    ("url", "hint"),
+    [
+        ("https://accounts.zoho.eu/oauth/v2/token", "remove '/oauth/v2/token'"),
+        ("https://accounts.zoho.eu/oauth/v2", "remove '/oauth/v2'"),
+        ("https://accounts.zoho.eu/some/prefix", "the server alone"),
+    ],
+)
+def test_an_accounts_url_with_a_path_is_refused_with_a_hint(url, hint):
+    """Pasted with the token path, the client used to call .../oauth/v2/token/oauth/v2/token."""
+    with pytest.raises(ConnectionConfigError, match="accounts_url") as err:
+        build(accounts_url=url)
+    assert hint in str(err.value)
+    assert "mint_url" in str(err.value)
+
+
+def test_a_trailing_slash_is_not_a_path():
+    assert build(accounts_url="https://accounts.zoho.eu/").accounts_url == "https://accounts.zoho.eu"
+
+
+@pytest.mark.parametrize("name", ["mint_url", "token_url"])
+def test_mint_url_sets_the_token_endpoint(name):
+    portal = "https://zylkercorp.zohoplatform.com/clientoauth/v2/12345678/token"
+    creds = build(**{name: portal})
+    assert creds.token_endpoint == portal
+    assert creds.cache_key != build().cache_key  # another endpoint mints other tokens
+
+
+def test_the_token_endpoint_defaults_to_the_accounts_token_path():
+    assert build(region="eu").token_endpoint == "https://accounts.zoho.eu/oauth/v2/token"
+
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        ("http://zylkercorp.zohoplatform.com/clientoauth/v2/1/token", "http://"),
+        ("https://zylkercorp.zohoplatform.com", "full token URL"),
+        ("https://zylkercorp.zohoplatform.com/clientoauth/v2/1/token?x=1", "bare base URL"),
+        ("https://user:pw@zylkercorp.zohoplatform.com/t", "without credentials"),
+    ],
+)
+def test_a_bad_mint_url_is_refused(url, needle):
+    with pytest.raises(ConnectionConfigError, match="mint_url") as err:
+        build(mint_url=url)
+    assert needle in str(err.value)

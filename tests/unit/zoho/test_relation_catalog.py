@@ -74,3 +74,24 @@ def test_fields_are_checked_per_relation():
         books.check_fields({}, "row 9")
     with pytest.raises(InvalidValue, match="must be a number"):
         books.check_fields({"list_price": "cheap"}, "row 9")
+
+
+@pytest.mark.parametrize(
+    ("related", "field", "value"),
+    [
+        (("Campaigns", "Leads"), "Member_Status", 12.5),
+        (("Campaigns", "Leads"), "Member_Status", ["x" * 1000] * 5000),
+        (("Price_Books", "Products"), "list_price", "not a number " * 500_000),
+        (("Price_Books", "Products"), "list_price", {str(i): i for i in range(100_000)}),
+        (("Campaigns", "Leads"), "N" * 1_000_000, "Active"),
+    ],
+    ids=["small", "huge list", "huge string", "huge dict", "huge field name"],
+)
+def test_one_bad_cell_gives_a_bounded_error(related, field, value):
+    """The message goes into the log, the exception and the XCom input_errors: at most a few
+    hundred characters, whatever the cell holds."""
+    spec = resolve_relation(*related)
+    with pytest.raises(InvalidValue) as err:
+        spec.check_fields({field: value}, "records[0]")
+    assert len(str(err.value)) < 400
+    assert "records[0]" in str(err.value)
