@@ -150,3 +150,16 @@ def test_configured_api_domain_wins_over_a_token_shared_through_the_cache(zoho_e
     assert result.code == "SUCCESS"
     assert admin.counters()["tokens_minted"] == 1  # the shared token was used, not re-minted
     assert hook.client.stats.network_errors == 0  # no attempt went to the token response's host
+
+
+@pytest.mark.parametrize("name", ["mint_url", "token_url"])
+def test_a_mint_url_from_the_connection_mints_there(zoho_emulator_demo, set_conn, name):
+    """A Vertical Solutions portal mints at its own path; here the emulator's token path, given in
+    full, with an accounts_url that nothing answers: every token must come from mint_url."""
+    base = zoho_emulator_demo.base_url
+    set_conn("zoho_portal", DEAD_HOST, **{name: f"{base}/oauth/v2/token"})
+    hook = make_hook("zoho_portal", token_cache=MemoryTokenCache())
+    assert hook.client.minter.token_url == f"{base}/oauth/v2/token"
+    [result] = hook.update_related_records("Campaigns", CAMPAIGNS[0], "Leads", [{"id": LEADS[2]}])
+    assert result.code == "SUCCESS"
+    assert token_requests(zoho_emulator_demo) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import threading
@@ -201,3 +202,55 @@ def test_a_failed_mint_is_not_repeated_by_the_threads_queued_behind_it():
     with pytest.raises(ZohoAuthUnavailable):  # a later call tries again
         provider.get()
     assert minter.mints == 2
+
+
+def sealed(token: AccessToken) -> AccessToken:
+    return token.sealed(CREDS.seal_key, CREDS.cache_key)
+
+
+def test_a_seal_survives_the_file_round_trip_and_any_change_breaks_it(tmp_path):
+    cache = FileTokenCache(tmp_path / "c")
+    token = sealed(
+        AccessToken("1000.sealed", "https://www.zohoapis.eu", pendulum.now("UTC").add(hours=1), 3600)
+    )
+    cache.store(CREDS.cache_key, token)
+    loaded = cache.load(CREDS.cache_key)
+    assert loaded is not None
+    assert loaded.seal_valid(CREDS.seal_key, CREDS.cache_key)
+    for change in (
+        {"value": "1000.other"},
+        {"api_domain": "https://www.zohoapis.com"},
+        {"expires_at": loaded.expires_at.add(days=1)},
+        {"lifetime": 7200.0},
+    ):
+        forged = dataclasses.replace(loaded, **change)
+        assert not forged.seal_valid(CREDS.seal_key, CREDS.cache_key), change
+    other = ZohoCredentials("1000.C", "secret-xyz", "1000.another-refresh")
+    assert not loaded.seal_valid(other.seal_key, CREDS.cache_key)  # another refresh token's key
+
+
+def test_an_unsealed_cache_entry_is_not_used():
+    cache = MemoryTokenCache()
+    cache.store(
+        CREDS.cache_key,
+        AccessToken("1000.unsealed", "https://www.zohoapis.com", pendulum.now("UTC").add(hours=1)),
+    )
+    minter = FakeMinter()
+    assert TokenProvider(minter, cache).get().value == "1000.token-1"
+
+
+def test_a_dead_token_from_the_cache_does_not_count_against_the_configuration():
+    """Only tokens this provider minted, rejected before they ever worked, point at the
+    configuration; a shared token that died elsewhere does not."""
+    from airflow_provider_zohorel.zoho.errors import ZohoTokenRejected
+
+    cache = MemoryTokenCache()
+    TokenProvider(FakeMinter(), cache).get()  # another process's token, now evicted
+    minter = FakeMinter()
+    minter.mints = 10
+    provider = TokenProvider(minter, cache)
+    shared = provider.get()
+    fresh = provider.refresh(shared)  # the shared one is rejected: mint
+    assert fresh.value == "1000.token-11"
+    with pytest.raises(ZohoTokenRejected):
+        provider.refresh(provider.refresh(fresh))  # two of our own fresh tokens rejected unproven
