@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: help venv demo check test test-pythons test-airflow-floor lint typecheck unit bench lock emulator clean
+.PHONY: help venv demo check test test-pythons test-airflow-floor audit lint typecheck unit bench lock emulator clean
 .DEFAULT_GOAL := help
 
 ## This list: every target with a `##` comment.
@@ -35,6 +35,10 @@ test-pythons:
 ## The oldest declared Airflow (3.0.6): unit, emulator and dag.test() suites.
 test-airflow-floor:
 	@scripts/test_airflow_floor.sh
+
+## Every pinned set in constraints/ through pip-audit (PyPI's advisory data); fails on a known vulnerability.
+audit:
+	@scripts/audit.sh
 
 ## ruff: lint rules and formatting.
 lint: venv
