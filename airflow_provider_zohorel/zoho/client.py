@@ -55,8 +55,9 @@ from airflow_provider_zohorel.zoho.transport import (
 
 USER_AGENT = f"airflow-provider-zohorel/{__version__}"
 #: New tokens one call may ask for after 401s before its items are reported failed (bounded: a
-#: server that rejects every token must not make a call mint forever).
-MAX_TOKEN_RENEWALS_PER_CALL = 3
+#: server that rejects every token must not make a call mint forever). Generous, because under load
+#: a replacement token can be revoked again before a given call gets to use it.
+MAX_TOKEN_RENEWALS_PER_CALL = 10
 
 log = logging.getLogger(__name__)
 

@@ -2,10 +2,12 @@
 
 A token Zoho rejects (401) after it has worked was revoked or evicted (the 16th live token pushes
 out the oldest, answered ``INVALID_OAUTHTOKEN``): it is replaced, once however many calls saw the
-401, and never taken for a configuration error. Only two tokens in a row that this provider minted
-and that were rejected before any call with them succeeded point at the configuration (a token
-valid elsewhere: another data centre, a sandbox), and even that is reported as retryable, since a
-fresh token may simply have been revoked at once.
+401, and never taken for a configuration error. Once any call has succeeded, the configuration is
+proven (the refresh token, the data centre and the API domain cannot change during a run), so no
+number of revocations makes it suspect. Before that, two tokens in a row that this provider minted
+and that Zoho rejected point at the configuration (a token valid elsewhere: another data centre, a
+sandbox), and even that is reported as retryable, since a fresh token may simply have been revoked
+at once.
 
 Everything read from a cache is checked before use: its seal (an HMAC keyed from the connection's
 secrets, so write access to the cache yields nothing) and its ``api_domain`` (the configured one,
@@ -66,7 +68,7 @@ class TokenProvider:
         self._failures = 0
         self._last_failure: ZohoAuthError | None = None
         self._dead: deque[str] = deque(maxlen=32)  # values Zoho rejected: never adopted again
-        self._worked: str | None = None  # the last token value a call succeeded with
+        self._proven = False  # a call has succeeded: the configuration is right
         self._minted: str | None = None  # the last token value this provider minted
         self._unproven_rejections = 0
         self._warned_cache = False
@@ -93,16 +95,15 @@ class TokenProvider:
             return self._obtain_once(None, failures)
 
     def worked(self, token: AccessToken) -> None:
-        """A call with ``token`` got an answer other than 401: the token and the configuration are good."""
-        if self._worked != token.value:
-            self._worked = token.value
-            self._unproven_rejections = 0
+        """A call with ``token`` got an answer other than 401: the configuration is good."""
+        if not self._proven:
+            self._proven = True
 
     def refresh(self, stale: AccessToken) -> AccessToken:
         """Replace ``stale`` after Zoho rejected it, unless another thread or process already did.
 
-        Raises :class:`ZohoTokenRejected` when this provider's last fresh tokens were rejected
-        before any call with them succeeded (see the module docstring).
+        Raises :class:`ZohoTokenRejected` when this provider's fresh tokens were rejected twice in a
+        row before any call ever succeeded (see the module docstring).
         """
         failures = self._failures
         with self._lock:
@@ -111,15 +112,15 @@ class TokenProvider:
                 return current  # another thread replaced it while this one waited
             if stale.value not in self._dead:
                 self._dead.append(stale.value)
-                if stale.value == self._minted and stale.value != self._worked:
+                if stale.value == self._minted and not self._proven:
                     self._unproven_rejections += 1
             if current is not None and current.value == stale.value:
                 self._current = None  # no later call may pick the rejected token up again
             if self._unproven_rejections >= UNPROVEN_REJECTIONS_LIMIT:
                 raise ZohoTokenRejected(
                     "INVALID_TOKEN",
-                    f"Zoho rejected {self._unproven_rejections} freshly minted access tokens in a row, "
-                    "each on its first use, while the token endpoint kept issuing them. The refresh "
+                    f"Zoho rejected {self._unproven_rejections} freshly minted access tokens in a row "
+                    "and no call has succeeded yet, while the token endpoint kept issuing them. The refresh "
                     "token probably belongs to another data centre or environment than the API domain "
                     "(check region, accounts_url, api_domain); a retry of the task mints again.",
                     http_status=401,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from airflow_provider_zohorel.zoho.client import ClientSettings, ZohoClient
+from airflow_provider_zohorel.zoho.client import MAX_TOKEN_RENEWALS_PER_CALL, ClientSettings, ZohoClient
 from airflow_provider_zohorel.zoho.credentials import ZohoCredentials
 from airflow_provider_zohorel.zoho.errors import (
     ZohoAuthError,
@@ -355,7 +355,7 @@ def test_token_renewals_within_one_call_are_bounded(requests_mock, client, monke
     monkeypatch.setattr(client.tokens, "refresh", lambda stale: renewals.append(stale) or stale)
     [result] = relate(client)
     assert result.code == "INVALID_OAUTHTOKEN"
-    assert len(renewals) == put.call_count - 1 == 3
+    assert len(renewals) == put.call_count - 1 == MAX_TOKEN_RENEWALS_PER_CALL
 
 
 def test_every_mint_wait_is_logged_and_counted(requests_mock, client, sleeps, caplog):
