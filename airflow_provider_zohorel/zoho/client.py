@@ -38,6 +38,7 @@ from airflow_provider_zohorel.zoho.errors import (
 from airflow_provider_zohorel.zoho.limiter import AdaptiveLimiter
 from airflow_provider_zohorel.zoho.limits import DEFAULT_MAX_CONCURRENCY
 from airflow_provider_zohorel.zoho.oauth import TokenMinter
+from airflow_provider_zohorel.zoho.regions import host_of, is_loopback, is_zoho_api_host
 from airflow_provider_zohorel.zoho.retry import RetryBudget, RetryPolicy, parse_retry_after
 from airflow_provider_zohorel.zoho.token_cache import PROCESS_CACHE, TokenCache
 from airflow_provider_zohorel.zoho.token_provider import TokenProvider
@@ -135,6 +136,12 @@ class _Transient(Exception):
         super().__init__(message)
         self.code, self.message, self.status, self.retry_after = code, message, status, retry_after
         self.maybe_applied = maybe_applied  # sent, but no answer came back: Zoho may have applied it
+
+
+def _quotable(url: str) -> bool:
+    """Zoho's hosts and loopback (the emulator): their non-JSON error pages may be quoted."""
+    host = host_of(url)
+    return is_zoho_api_host(host) or is_loopback(host)
 
 
 def _maybe_sent(exc: requests.RequestException) -> bool:
@@ -344,11 +351,12 @@ class ZohoClient:
         if raw.status_code >= 500:
             self.stats.add(server_errors=1)
             code = response.error_code or "INTERNAL_ERROR"
-            detail = (
-                quote_body(body.get("message", ""))
-                if isinstance(body, dict)
-                else quote_body(content.decode("utf-8", "replace"), 120)
-            )
+            if isinstance(body, dict):
+                detail = quote_body(body.get("message", ""))
+            elif _quotable(url):
+                detail = quote_body(content.decode("utf-8", "replace"), 120)
+            else:  # an api_domain that is not Zoho's: never read an unknown host's page back
+                detail = quote_body(raw.headers.get("Content-Type", "no content type"), 60)
             raise _Transient(
                 code, f"Zoho answered HTTP {raw.status_code} {code}: {detail}", raw.status_code, None
             )

@@ -17,7 +17,7 @@ import pytest
 
 from airflow_provider_zohorel.zoho.client import ClientSettings, ZohoClient
 from airflow_provider_zohorel.zoho.credentials import ZohoCredentials
-from airflow_provider_zohorel.zoho.errors import ZohoAuthError
+from airflow_provider_zohorel.zoho.errors import ZohoAuthError, ZohoTransientError
 from airflow_provider_zohorel.zoho.retry import RetryPolicy
 from airflow_provider_zohorel.zoho.token_cache import MemoryTokenCache
 from tests.security.hostile_server import json_response, response
@@ -167,3 +167,25 @@ def test_a_dripping_token_endpoint_cannot_hold_the_mint(hostile):
     error = run_bounded(client.tokens.get)
     assert isinstance(error, ZohoAuthError)
     assert error.code == "ACCOUNTS_UNREACHABLE"
+
+
+def test_an_unknown_api_domains_error_page_is_not_quoted(hostile, internal_host):
+    """A connection whose api_domain is an internal service: its 5xx page is described, not shown."""
+    name, tls = internal_host
+    api = hostile(
+        lambda req: [response(503, INTERNAL_DATA.encode(), Content_Type="text/plain")],
+        tls=tls,
+        host_name=name,
+    )
+    accounts = hostile(lambda req: [token_answer(api.url)])
+    creds = ZohoCredentials(
+        "1000.ENDPOINTTEST", SECRET, REFRESH, accounts_url=accounts.url, api_domain=api.url
+    )
+    client = ZohoClient(
+        creds, settings=ClientSettings(retry=ONE_TRY), token_cache=MemoryTokenCache(), sleep=lambda _: None
+    )
+    with pytest.raises(ZohoTransientError) as raised:
+        client.request("GET", "/users", params={"type": "CurrentUser"})
+    assert INTERNAL_DATA not in str(raised.value)
+    assert "HTTP 503" in str(raised.value)
+    assert "text/plain" in str(raised.value)
