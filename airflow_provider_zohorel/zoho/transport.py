@@ -68,9 +68,9 @@ class _Watchdog:
     """One daemon thread for the whole process: shuts down the socket of an exchange whose deadline
     passed, which makes the blocked read in the calling thread fail at once.
 
-    It holds only the exchanges in flight (at most the calls running at once), looks at them at
-    least twice a second while there are any, and sleeps without waking while there are none; a
-    deadline is therefore kept to within half a second, at almost no cost per call.
+    It holds only the exchanges in flight (at most the calls running at once) and looks at them
+    twice a second, so a deadline is kept to within half a second; a call never wakes it (no
+    notify per call), which keeps its cost per call to one dict insert and one removal.
     """
 
     TICK = 0.5
@@ -87,8 +87,6 @@ class _Watchdog:
             entry = self._active.get(id(deadline))
             if entry is None:
                 self._active[id(deadline)] = (deadline, [sock])
-                if len(self._active) == 1:
-                    self._cond.notify()  # the thread sleeps while nothing is in flight
             elif sock not in entry[1]:
                 entry[1].append(sock)
             if self._thread is None or not self._thread.is_alive():
@@ -103,9 +101,6 @@ class _Watchdog:
     def _run(self) -> None:
         with self._cond:
             while True:
-                if not self._active:
-                    self._cond.wait()
-                    continue
                 now = time.monotonic()
                 nearest = now + self.TICK
                 for key, (deadline, socks) in list(self._active.items()):
