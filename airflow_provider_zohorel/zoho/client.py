@@ -55,10 +55,12 @@ from airflow_provider_zohorel.zoho.transport import (
 )
 
 USER_AGENT = f"airflow-provider-zohorel/{__version__}"
-#: New tokens one call may ask for after 401s before its items are reported failed (bounded: a
-#: server that rejects every token must not make a call mint forever). Generous, because under load
-#: a replacement token can be revoked again before a given call gets to use it.
-MAX_TOKEN_RENEWALS_PER_CALL = 10
+#: New tokens one call may ask for after 401s before its items are reported failed, within the
+#: call's retry deadline (bounded: a server that rejects every token must not make a call mint
+#: forever; mints themselves are single-flight and paced by Zoho's mint throttle). Generous, because
+#: under load a replacement token can be revoked again before a slow call gets to use it, round
+#: after round.
+MAX_TOKEN_RENEWALS_PER_CALL = 50
 
 log = logging.getLogger(__name__)
 
@@ -275,11 +277,11 @@ class ZohoClient:
                 # Revoked, expired or evicted (INVALID_OAUTHTOKEN), or a code we do not know yet:
                 # replace the token (one mint for all the calls that saw it fail) and try again.
                 renewals += 1
-                if renewals > MAX_TOKEN_RENEWALS_PER_CALL:
+                if renewals > MAX_TOKEN_RENEWALS_PER_CALL or budget.remaining() <= 0:
                     raise ZohoTransientError(
                         code or "INVALID_TOKEN",
                         f"Zoho rejected {renewals} access tokens in a row for this call, each newly "
-                        "minted or shared; stopped asking for more",
+                        "minted or shared, until its retry deadline; stopped asking for more",
                         http_status=401,
                     )
                 self.stats.add(token_refreshes=1)

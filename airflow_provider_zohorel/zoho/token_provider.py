@@ -105,6 +105,9 @@ class TokenProvider:
         Raises :class:`ZohoTokenRejected` when this provider's fresh tokens were rejected twice in a
         row before any call ever succeeded (see the module docstring).
         """
+        current = self._current
+        if current is not None and current.value != stale.value and self._fresh(current):
+            return current  # already replaced: no need to queue behind a mint in progress
         failures = self._failures
         with self._lock:
             current = self._current
