@@ -20,7 +20,6 @@ def zoho(zoho_emulator_demo, monkeypatch):
     return zoho_emulator_demo
 
 
-@pytest.mark.xfail(strict=True, reason="client gap: issue 10 point 1: no refresh on INVALID_OAUTHTOKEN")
 def test_a_revoked_access_token_is_replaced_once(zoho):
     hook = make_hook()
     [first] = hook.update_related_records("Campaigns", CAMPAIGNS[0], "Leads", [{"id": LEADS[0]}])

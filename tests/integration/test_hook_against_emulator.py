@@ -93,10 +93,6 @@ def test_a_token_expiring_between_two_calls_is_refreshed_once(zoho, how):
     assert held(zoho) == sorted(LEADS[:4])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client gap: issue 10 point 1: no refresh on INVALID_OAUTHTOKEN, the code of an evicted token",
-)
 def test_a_token_evicted_by_the_sixteenth_mint_is_replaced(zoho):
     zoho.admin.patch_config(mint_limit=None)  # the live-token cap, not the mint throttle, is tested
     hook = make_hook()

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.reliability.rel_support import execute_operator, memberships, zoho_connection
+from airflow_provider_zohorel.emulator.airflow_connection import connection_json
+from tests.reliability.rel_support import execute_operator, memberships
 
 pytestmark = pytest.mark.integration
 
@@ -133,7 +134,7 @@ def revoking_zoho(monkeypatch, tmp_path) -> Iterator[RevokingZoho]:
     zoho.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_CRM_DEFAULT", zoho_connection(zoho.url))
+    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_CRM_DEFAULT", connection_json(zoho.url))
     monkeypatch.setenv("ZOHOREL_TOKEN_CACHE_DIR", str(tmp_path / "tokens"))
     try:
         yield zoho

@@ -46,10 +46,6 @@ def test_tokens_expiring_mid_run_are_replaced_by_one_mint(zoho, watch):
     assert counters["tokens_minted"] == 2  # the first token, and one replacement for every 401
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client gap: issue 10 point 1: no refresh on INVALID_OAUTHTOKEN, the code of an evicted token",
-)
 def test_a_token_evicted_by_the_16th_mint_is_replaced(zoho, watch):
     """Someone else mints 15 tokens for the same refresh token: Zoho evicts ours (the oldest)."""
     world = seed_world(zoho.admin, campaigns=60, leads=50)  # long enough to outlast the watcher
