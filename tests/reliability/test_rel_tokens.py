@@ -149,3 +149,45 @@ def test_tokens_expiring_while_the_token_endpoint_throttles(zoho, watch):
     assert summary["failed"] == 0
     counters = zoho.admin.counters()
     assert (counters["tokens_minted"], counters["token_mints_denied"]) == (2, 2)
+
+
+def test_tokens_revoked_every_7th_call_with_10_in_flight_lose_nothing(zoho):
+    """Issue 10 point 5 against the emulator: a revoker revokes the live access token each time 7
+    more CRM calls have reached the emulator, while the task runs 10 calls at a time. Revoked
+    tokens answer INVALID_OAUTHTOKEN; every one had worked, so none is a configuration error: the
+    task succeeds and every item is related."""
+    import threading
+
+    from airflow_provider_zohorel.emulator import EmulatorAdmin
+
+    world = seed_world(zoho.admin, campaigns=30, leads=100)  # 3,000 items, 30 calls
+    records = memberships(world.campaigns, world.leads)
+    zoho.admin.patch_config(latency_ms=40, mint_limit=None)  # mints are not what is tested here
+    stop, revocations = threading.Event(), []
+
+    def revoke_every_7th_call() -> None:
+        admin = EmulatorAdmin(zoho.base_url)
+        try:
+            threshold = 7
+            while not stop.is_set():
+                if admin.counters()["crm_requests"] >= threshold:
+                    revocations.append(admin.revoke_access_tokens())
+                    threshold += 7
+                stop.wait(0.002)  # polling the emulator's counters, like the watchers
+        finally:
+            admin.close()
+
+    revoker = threading.Thread(target=revoke_every_7th_call, daemon=True)
+    revoker.start()
+    try:
+        outcome = execute_operator(records=records, max_concurrency=10)
+    finally:
+        stop.set()
+        revoker.join(timeout=30)
+    assert len(revocations) >= 2, "the run ended before tokens could be revoked"
+    assert_accounted(records, outcome.summary, zoho.admin, scenario="token revoked every 7th call")
+    assert outcome.state == "success", (outcome.error, outcome.summary.get("stopped_by"))
+    assert outcome.summary["failed"] == 0
+    counters = zoho.admin.counters()
+    assert counters["requests"][BULK]["401"] >= 1
+    assert counters["tokens_minted"] <= 1 + len(revocations)  # one mint per revoked token at most
