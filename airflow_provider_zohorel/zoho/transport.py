@@ -212,11 +212,14 @@ def read_body(response: requests.Response, deadline: Deadline | None, limit: int
         decoder = _decoder(response.headers.get("Content-Encoding", "").strip().lower())
         out = bytearray()
         wire = 0
+        # urllib3 2.3+ reads "what has arrived" (read1); older ones block for a full chunk, which
+        # the watchdog still bounds.
+        read = getattr(raw, "read1", None) or raw.read
         while True:
             if deadline is not None:
                 deadline.check()
             try:
-                chunk = raw.read1(_CHUNK, decode_content=False)
+                chunk = read(_CHUNK, decode_content=False)
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 if deadline is not None and deadline.expired:
                     raise DeadlineExceeded(f"no complete answer within {deadline.seconds:g} s") from None
