@@ -105,15 +105,15 @@ class ClientStats:
     network_errors: int = 0
     token_refreshes: int = 0
     mint_waits: int = 0  # waits between token mint attempts (Zoho's mint throttle, accounts down)
-    mint_wait_seconds: float = 0.0
+    mint_wait_ms: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, **counts: float) -> None:
+    def add(self, **counts: int) -> None:
         with self._lock:
             for name, value in counts.items():
                 setattr(self, name, getattr(self, name) + value)
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> dict[str, int]:
         return {
             "calls": self.calls,
             "retries": self.retries,
@@ -122,7 +122,7 @@ class ClientStats:
             "network_errors": self.network_errors,
             "token_refreshes": self.token_refreshes,
             "mint_waits": self.mint_waits,
-            "mint_wait_seconds": round(self.mint_wait_seconds, 3),
+            "mint_wait_ms": self.mint_wait_ms,
         }
 
 
@@ -239,7 +239,7 @@ class ZohoClient:
         self.session.close()
 
     def _mint_waited(self, seconds: float, reason: str) -> None:
-        self.stats.add(mint_waits=1, mint_wait_seconds=seconds)
+        self.stats.add(mint_waits=1, mint_wait_ms=round(seconds * 1000))
 
     def request(self, method: str, path: str, *, json: Any = None, params: Any = None) -> ApiResponse:
         """Send one CRM request, retrying what is worth retrying; ``path`` is below ``/crm/{v}``."""

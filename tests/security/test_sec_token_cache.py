@@ -25,7 +25,7 @@ from airflow_provider_zohorel.zoho.client import ZohoClient
 from airflow_provider_zohorel.zoho.credentials import ZohoCredentials
 from airflow_provider_zohorel.zoho.errors import ZohoAuthUnavailable
 from airflow_provider_zohorel.zoho.oauth import AccessToken
-from airflow_provider_zohorel.zoho.related_records import RelatedRecordsApi
+from airflow_provider_zohorel.zoho.related_records_api import RelatedRecordsApi
 from airflow_provider_zohorel.zoho.token_cache import FileTokenCache, TokenCacheError
 from airflow_provider_zohorel.zoho.token_cache_redis import RedisTokenCache
 from airflow_provider_zohorel.zoho.token_provider import TokenProvider
