@@ -57,7 +57,13 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         streamed, never held in memory or XCom.
 
     :param module: parent module API name (``Campaigns``, ``Leads``, ``Products``, ``Price_Books``...).
-    :param related_list: related list API name (``Leads``, ``Products``, ``Notes``...).
+    :param related_list: any related list API name (``Leads``, ``Products``, ``Notes``,
+        ``Contact_Roles``, a custom list...); what the provider knows about a list checks and
+        converts its fields, and a list it does not know is sent as given.
+    :param external: the ``X-EXTERNAL`` header value (``"Leads.External_Lead_ID"``, or two
+        comma-separated): the ids of the sides it names are external values, sent as given.
+    :param validate_related_list: check ``related_list`` against Zoho's metadata once before the
+        first call, and fail listing the valid names if it is not one of them.
     :param zoho_conn_id: the ``zoho_crm`` connection.
     :param sql_conn_id: any DbApiHook connection; also where ``failed_items_table`` is written.
     :param parameters: parameters for ``sql``.
@@ -91,6 +97,7 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         "related_list",
         "record_id",
         "failed_items_table",
+        "external",
     )
     template_ext: Sequence[str] = (".sql",)
     template_fields_renderers = {"sql": "sql", "records": "json", "parameters": "json"}
@@ -122,6 +129,8 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         request_timeout: float = 60.0,
         fetch_size: int = DEFAULT_FETCH_SIZE,
         progress_interval: float = 5.0,
+        external: str | None = None,
+        validate_related_list: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -150,6 +159,8 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         self.request_timeout = request_timeout
         self.fetch_size = fetch_size
         self.progress_interval = progress_interval
+        self.external = external
+        self.validate_related_list = validate_related_list
 
     # -- execute: validate -> read input -> plan -> run -> decide -> finish -------------------------
 
@@ -196,6 +207,11 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             problems.append(f"fetch_size must be a positive integer, got {self.fetch_size!r}")
         if self.parent_id_key == self.related_id_key and self.record_id is None:
             problems.append("parent_id_key and related_id_key must differ")
+        if self.external is not None and (not isinstance(self.external, str) or not self.external.strip()):
+            problems.append(
+                "external must be an X-EXTERNAL value such as 'Leads.External_Lead_ID', "
+                f"got {self.external!r}"
+            )
         policy = None
         try:
             policy = OutcomePolicy(
@@ -223,8 +239,9 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             max_concurrency=self.max_concurrency,
             read_timeout=self.request_timeout,
             retry=self.request_retry,
+            validate_related_list=bool(self.validate_related_list),
         )
-        spec = hook.api.relation(self.module, self.related_list)
+        spec = hook.api.relation(self.module, self.related_list, self.external)
         planning_started = time.perf_counter()
         try:
             plan = build_plan(
@@ -240,9 +257,10 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             raise
         with contextlib.closing(plan):
             self.log.info(
-                "Plan for %s: %d rows -> %d items (%d duplicates dropped) for %d parents in %d calls "
+                "Plan for %s%s: %d rows -> %d items (%d duplicates dropped) for %d parents in %d calls "
                 "of up to %d (%d credits), %d in parallel",
                 spec.label,
+                f" (X-EXTERNAL: {spec.external.header})" if spec.external is not None else "",
                 plan.rows,
                 plan.items,
                 plan.duplicates,

@@ -201,8 +201,18 @@ class ZohoClient:
     def close(self) -> None:
         self.session.close()
 
-    def request(self, method: str, path: str, *, json: Any = None, params: Any = None) -> ApiResponse:
-        """Send one CRM request, retrying what is worth retrying; ``path`` is below ``/crm/{v}``."""
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ApiResponse:
+        """Send one CRM request, retrying what is worth retrying; ``path`` is below ``/crm/{v}``.
+
+        ``headers``: extra request headers, such as ``X-EXTERNAL`` for external ids."""
         budget = RetryBudget(self.settings.retry, rng=self.rng)
         refreshed = False
         unanswered = False
@@ -212,7 +222,9 @@ class ZohoClient:
                 # A configured api_domain wins even over a token shared through the cache, which
                 # carries the domain of whichever connection minted it.
                 domain = self.credentials.api_domain or token.api_domain
-                response = self._send(method, domain + self.base_path + path, token.value, json, params)
+                response = self._send(
+                    method, domain + self.base_path + path, token.value, json, params, headers
+                )
             except _Transient as exc:
                 unanswered = unanswered or exc.maybe_applied
                 delay = budget.next_delay(exc.retry_after)
@@ -253,7 +265,15 @@ class ZohoClient:
                 )
             return response
 
-    def _send(self, method: str, url: str, token: str, json: Any, params: Any) -> ApiResponse:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        token: str,
+        json: Any,
+        params: Any,
+        headers: Mapping[str, str] | None = None,
+    ) -> ApiResponse:
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         with self.limiter.slot():
             self.stats.add(calls=1)
@@ -263,6 +283,7 @@ class ZohoClient:
                     url,
                     json=json,
                     params=params,
+                    headers=headers,
                     auth=_ZohoAuth(token),
                     timeout=timeout,
                     allow_redirects=False,

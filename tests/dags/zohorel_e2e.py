@@ -37,6 +37,13 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "request_retry": RetryPolicy(max_attempts=1),
         "resume": False,
     },
+    # Issue 10: external ids, the metadata check.
+    "e2e_external": {"external": CONF % "external"},
+    "e2e_validated": {
+        "validate_related_list": True,
+        "retries": 2,
+        "retry_delay": pendulum.duration(seconds=0),
+    },
 }
 
 for dag_id, kwargs in SCENARIOS.items():
