@@ -27,6 +27,7 @@ from airflow_provider_zohorel.operators.failed_items import FailedItemsTable, ch
 from airflow_provider_zohorel.operators.inputs import DEFAULT_FETCH_SIZE, RecordsInput, SqlInput
 from airflow_provider_zohorel.operators.resume import BatchStateStore, task_channel
 from airflow_provider_zohorel.zoho.limits import DEFAULT_MAX_CONCURRENCY, MAX_BATCH, check_batch_size
+from airflow_provider_zohorel.zoho.locked_items import LockedRetryPolicy
 from airflow_provider_zohorel.zoho.planning import Batch, InvalidInput, Plan, RowSource, build_plan
 from airflow_provider_zohorel.zoho.policy import SOFT_FAIL, SUCCESS_OUTCOME, OutcomePolicy, Verdict
 from airflow_provider_zohorel.zoho.relation_catalog import RelationSpec
@@ -85,6 +86,9 @@ class UpdateRelatedRecordsOperator(BaseOperator):
     :param request_timeout: read timeout of each call, in seconds (connect timeout: 10 s).
     :param fetch_size: rows fetched per round trip when streaming ``sql``.
     :param progress_interval: seconds between progress lines in the task log.
+    :param locked_retry: how items Zoho answers ``RECORD_LOCKED`` are waited for and re-sent
+        within the run (a :class:`~airflow_provider_zohorel.zoho.locked_items.LockedRetryPolicy`;
+        default: 3 re-sends, waits from 2 s doubling up to 15 s, 60 s in all per run).
     """
 
     template_fields: Sequence[str] = (
@@ -131,6 +135,7 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         progress_interval: float = 5.0,
         external: str | None = None,
         validate_related_list: bool = False,
+        locked_retry: LockedRetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -161,6 +166,7 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         self.progress_interval = progress_interval
         self.external = external
         self.validate_related_list = validate_related_list
+        self.locked_retry = locked_retry
 
     # -- execute: validate -> read input -> plan -> run -> decide -> finish -------------------------
 
@@ -211,6 +217,10 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             problems.append(
                 "external must be an X-EXTERNAL value such as 'Leads.External_Lead_ID', "
                 f"got {self.external!r}"
+            )
+        if self.locked_retry is not None and not isinstance(self.locked_retry, LockedRetryPolicy):
+            problems.append(
+                f"locked_retry must be a LockedRetryPolicy, got {type(self.locked_retry).__name__}"
             )
         policy = None
         try:
@@ -304,6 +314,7 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             max_concurrency=self.max_concurrency,
             progress=on_progress,
             progress_interval=self.progress_interval,
+            locked_retry=self.locked_retry,
         )
         bookkeeping = None
         try:

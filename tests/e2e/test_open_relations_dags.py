@@ -1,6 +1,7 @@
 """Issue 10 through real DAG runs (dag.test()) against the emulator: external ids end to end, any
-related list with fields the provider does not know, and validate_related_list refusing a name
-with the valid ones. What Zoho holds is read back through the emulator's admin API."""
+related list with fields the provider does not know, validate_related_list refusing a name with the
+valid ones, and RECORD_LOCKED items waited for within the run. What Zoho holds is read back through
+the emulator's admin API."""
 
 from __future__ import annotations
 
@@ -69,6 +70,32 @@ def test_external_ids_on_both_sides_with_contact_roles_end_to_end(zoho, run_dag)
         held = linked(zoho, contact, "Deals")
         assert set(held) == set(deals)
         assert {fields["Contact_Role"]["name"] for fields in held.values()} == {"Champion"}
+
+
+def test_record_locked_items_are_sent_again_within_the_run(zoho, run_dag):
+    locked = [LEADS[3], LEADS[7]]
+    zoho.admin.set_faults(locked_ids=locked, lock_attempts=2)  # locked for two attempts each
+    records = [{"record_id": CAMPAIGNS[0], "id": lead, "Member_Status": "Sent"} for lead in LEADS[:10]]
+    result = run_dag("e2e_locked", conf=conf(records))
+    assert result.state == "success"
+    summary = result.summary()
+    assert (summary["succeeded"], summary["failed"], summary["client"]["locked_resends"]) == (10, 0, 2)
+    assert zoho.admin.counters()["faults_injected"]["record_locked"] == 4
+    assert linked(zoho, CAMPAIGNS[0], "Leads") == {lead: {"Member_Status": "Sent"} for lead in LEADS[:10]}
+
+
+def test_a_record_still_locked_after_the_waits_fails_with_its_code(zoho, run_dag):
+    zoho.admin.set_faults(locked_ids=[LEADS[1]], lock_attempts=0)  # until cleared
+    records = [{"record_id": CAMPAIGNS[0], "id": lead} for lead in LEADS[:4]]
+    result = run_dag("e2e_locked", conf=conf(records))
+    assert result.task_state() == "failed"
+    summary = result.summary()
+    assert (summary["by_code"], summary["client"]["locked_resends"]) == (
+        {"RECORD_LOCKED": 1, "SUCCESS": 3},
+        3,
+    )
+    assert summary["failed_items"][0]["id"] == LEADS[1]
+    assert set(linked(zoho, CAMPAIGNS[0], "Leads")) == {LEADS[0], LEADS[2], LEADS[3]}
 
 
 def test_a_custom_list_with_fields_the_provider_does_not_know(zoho, run_dag, caplog):
