@@ -71,7 +71,11 @@ class RelatedRecordsApi:
 
     def relation(self, module: str, related_list: str, external: Any = None) -> RelationSpec:
         """The run's relation for ``module``'s ``related_list``, resolved once and then reused."""
-        key = (module, related_list, external)
+        key = (
+            module,
+            related_list,
+            external if external is None or isinstance(external, str) else id(external),
+        )
         with self._lock:
             spec = self._relations.get(key)
         if spec is not None:

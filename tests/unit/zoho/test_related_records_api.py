@@ -7,6 +7,7 @@ import pytest
 
 from airflow_provider_zohorel.zoho.client import ApiResponse
 from airflow_provider_zohorel.zoho.errors import CONFIGURATION_CODES, ZohoConfigurationError
+from airflow_provider_zohorel.zoho.external_ids import InvalidExternalIds
 from airflow_provider_zohorel.zoho.limits import MAX_BATCH
 from airflow_provider_zohorel.zoho.related_records_api import RelatedRecordsApi
 from airflow_provider_zohorel.zoho.values import InvalidValue
@@ -122,6 +123,15 @@ def test_external_ids_are_sent_as_given_with_the_header():
         {"X-EXTERNAL": "Contacts.External_Contact_ID,Deals.External_Deal_ID"},
         {"X-EXTERNAL": "Leads.External_Lead_ID"},
     ]
+
+
+def test_an_external_that_is_not_text_is_refused_before_any_request():
+    client = RecordingClient()
+    with pytest.raises(InvalidExternalIds, match="external must be an X-EXTERNAL value"):
+        RelatedRecordsApi(client).update_related_records(
+            "Leads", "lead-1", "Campaigns", [{"id": IDS[0]}], external=["Leads.External_Lead_ID"]
+        )
+    assert client.requests == []
 
 
 def test_without_external_a_non_numeric_id_is_still_refused():
