@@ -17,7 +17,7 @@ from airflow.sdk import DAG, task
 from airflow_provider_zohorel.operators.related_records import UpdateRelatedRecordsOperator
 
 NEWSLETTER = "3652397000002000001"
-TRANSIENT = "('TOO_MANY_REQUESTS', 'INTERNAL_ERROR', 'TIMEOUT', 'CONNECTION_ERROR')"
+TRANSIENT = "('TOO_MANY_REQUESTS', 'INTERNAL_ERROR', 'TIMEOUT', 'CONNECTION_ERROR', 'RECORD_LOCKED')"
 
 LOAD_SQL = [
     "CREATE TABLE IF NOT EXISTS newsletter_contacts "

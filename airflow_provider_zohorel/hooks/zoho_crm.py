@@ -40,6 +40,10 @@ class ZohoCRMHook(BaseHook):
     :param max_concurrency: most calls in flight at once; keep it at or below your edition's cap.
     :param retry: retry budget per call (attempts, backoff, deadline).
     :param token_cache: where access tokens are shared; overrides the connection's ``token_cache``.
+    :param validate_related_list: check each related list name against Zoho's metadata
+        (``GET /settings/related_lists?module=X``, once per module for this hook) before the first
+        call, and fail with the valid names when it is not one of them. Needs the
+        ``ZohoCRM.settings.related_lists.READ`` scope. Off by default: any list name is sent as is.
     """
 
     conn_name_attr = "zoho_conn_id"
@@ -56,10 +60,12 @@ class ZohoCRMHook(BaseHook):
         read_timeout: float = 60.0,
         retry: RetryPolicy | None = None,
         token_cache: TokenCache | None = None,
+        validate_related_list: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.zoho_conn_id = zoho_conn_id
+        self.validate_related_list = validate_related_list
         self.settings = ClientSettings(
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
@@ -139,26 +145,44 @@ class ZohoCRMHook(BaseHook):
 
     @cached_property
     def api(self) -> RelatedRecordsApi:
-        return RelatedRecordsApi(self.client)
+        return RelatedRecordsApi(self.client, validate_related_list=self.validate_related_list)
 
     def get_access_token(self) -> str:
         """A valid access token (shared, minted only if no sharer has one); masked in logs."""
         return self.client.tokens.get().value
 
     def update_related_records(
-        self, module: str, record_id: Any, related_list: str, records: Sequence[Mapping[str, Any]]
+        self,
+        module: str,
+        record_id: Any,
+        related_list: str,
+        records: Sequence[Mapping[str, Any]],
+        external: str | None = None,
     ) -> list[ItemResult]:
         """Relate up to 100 records to one parent: ``PUT /crm/{v}/{module}/{record_id}/{related_list}``.
 
-        Returns one :class:`ItemResult` per record, in input order, whatever the HTTP status.
+        ``related_list`` is any related-list API name (Zoho's own, custom, linking-module lists,
+        ``Contact_Roles``). ``external`` is the ``X-EXTERNAL`` header value (``"Leads.External_Lead_ID"``,
+        or two comma-separated): the sides it names are then given by external values, sent as
+        given, not record ids. Returns one :class:`ItemResult` per record, in input order,
+        whatever the HTTP status.
         """
-        return self.api.update_related_records(module, record_id, related_list, records)
+        return self.api.update_related_records(module, record_id, related_list, records, external)
 
     def update_related_record(
-        self, module: str, record_id: Any, related_list: str, related_record_id: Any, data: Mapping[str, Any]
+        self,
+        module: str,
+        record_id: Any,
+        related_list: str,
+        related_record_id: Any,
+        data: Mapping[str, Any],
+        external: str | None = None,
     ) -> ItemResult:
-        """Relate (or update the relation to) one record: ``PUT .../{related_list}/{related_record_id}``."""
-        return self.api.update_related_record(module, record_id, related_list, related_record_id, data)
+        """Relate (or update the relation to) one record: ``PUT .../{related_list}/{related_record_id}``
+        with ``{"data": [{"id": related_record_id, **data}]}``; ``external`` as above."""
+        return self.api.update_related_record(
+            module, record_id, related_list, related_record_id, data, external
+        )
 
     def test_connection(self) -> tuple[bool, str]:
         """Mint a token and call ``GET /users?type=CurrentUser``; never raises, never shows a secret."""

@@ -27,6 +27,7 @@ from airflow_provider_zohorel.operators.failed_items import FailedItemsTable, ch
 from airflow_provider_zohorel.operators.inputs import DEFAULT_FETCH_SIZE, RecordsInput, SqlInput
 from airflow_provider_zohorel.operators.resume import BatchStateStore, task_channel
 from airflow_provider_zohorel.zoho.limits import DEFAULT_MAX_CONCURRENCY, MAX_BATCH, check_batch_size
+from airflow_provider_zohorel.zoho.locked_items import LockedRetryPolicy
 from airflow_provider_zohorel.zoho.planning import Batch, InvalidInput, Plan, RowSource, build_plan
 from airflow_provider_zohorel.zoho.policy import SOFT_FAIL, SUCCESS_OUTCOME, OutcomePolicy, Verdict
 from airflow_provider_zohorel.zoho.relation_catalog import RelationSpec
@@ -57,7 +58,13 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         streamed, never held in memory or XCom.
 
     :param module: parent module API name (``Campaigns``, ``Leads``, ``Products``, ``Price_Books``...).
-    :param related_list: related list API name (``Leads``, ``Products``, ``Notes``...).
+    :param related_list: any related list API name (``Leads``, ``Products``, ``Notes``,
+        ``Contact_Roles``, a custom list...); what the provider knows about a list checks and
+        converts its fields, and a list it does not know is sent as given.
+    :param external: the ``X-EXTERNAL`` header value (``"Leads.External_Lead_ID"``, or two
+        comma-separated): the ids of the sides it names are external values, sent as given.
+    :param validate_related_list: check ``related_list`` against Zoho's metadata once before the
+        first call, and fail listing the valid names if it is not one of them.
     :param zoho_conn_id: the ``zoho_crm`` connection.
     :param sql_conn_id: any DbApiHook connection; also where ``failed_items_table`` is written.
     :param parameters: parameters for ``sql``.
@@ -79,6 +86,9 @@ class UpdateRelatedRecordsOperator(BaseOperator):
     :param request_timeout: read timeout of each call, in seconds (connect timeout: 10 s).
     :param fetch_size: rows fetched per round trip when streaming ``sql``.
     :param progress_interval: seconds between progress lines in the task log.
+    :param locked_retry: how items Zoho answers ``RECORD_LOCKED`` are waited for and re-sent
+        within the run (a :class:`~airflow_provider_zohorel.zoho.locked_items.LockedRetryPolicy`;
+        default: 3 re-sends, waits from 2 s doubling up to 15 s, 60 s in all per run).
     """
 
     template_fields: Sequence[str] = (
@@ -91,6 +101,7 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         "related_list",
         "record_id",
         "failed_items_table",
+        "external",
     )
     template_ext: Sequence[str] = (".sql",)
     template_fields_renderers = {"sql": "sql", "records": "json", "parameters": "json"}
@@ -122,6 +133,9 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         request_timeout: float = 60.0,
         fetch_size: int = DEFAULT_FETCH_SIZE,
         progress_interval: float = 5.0,
+        external: str | None = None,
+        validate_related_list: bool = False,
+        locked_retry: LockedRetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -150,6 +164,9 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         self.request_timeout = request_timeout
         self.fetch_size = fetch_size
         self.progress_interval = progress_interval
+        self.external = external
+        self.validate_related_list = validate_related_list
+        self.locked_retry = locked_retry
 
     # -- execute: validate -> read input -> plan -> run -> decide -> finish -------------------------
 
@@ -196,6 +213,15 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             problems.append(f"fetch_size must be a positive integer, got {self.fetch_size!r}")
         if self.parent_id_key == self.related_id_key and self.record_id is None:
             problems.append("parent_id_key and related_id_key must differ")
+        if self.external is not None and (not isinstance(self.external, str) or not self.external.strip()):
+            problems.append(
+                "external must be an X-EXTERNAL value such as 'Leads.External_Lead_ID', "
+                f"got {self.external!r}"
+            )
+        if self.locked_retry is not None and not isinstance(self.locked_retry, LockedRetryPolicy):
+            problems.append(
+                f"locked_retry must be a LockedRetryPolicy, got {type(self.locked_retry).__name__}"
+            )
         policy = None
         try:
             policy = OutcomePolicy(
@@ -223,8 +249,9 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             max_concurrency=self.max_concurrency,
             read_timeout=self.request_timeout,
             retry=self.request_retry,
+            validate_related_list=bool(self.validate_related_list),
         )
-        spec = hook.api.relation(self.module, self.related_list)
+        spec = hook.api.relation(self.module, self.related_list, self.external)
         planning_started = time.perf_counter()
         try:
             plan = build_plan(
@@ -240,9 +267,10 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             raise
         with contextlib.closing(plan):
             self.log.info(
-                "Plan for %s: %d rows -> %d items (%d duplicates dropped) for %d parents in %d calls "
+                "Plan for %s%s: %d rows -> %d items (%d duplicates dropped) for %d parents in %d calls "
                 "of up to %d (%d credits), %d in parallel",
                 spec.label,
+                f" (X-EXTERNAL: {spec.external.header})" if spec.external is not None else "",
                 plan.rows,
                 plan.items,
                 plan.duplicates,
@@ -286,6 +314,7 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             max_concurrency=self.max_concurrency,
             progress=on_progress,
             progress_interval=self.progress_interval,
+            locked_retry=self.locked_retry,
         )
         bookkeeping = None
         try:

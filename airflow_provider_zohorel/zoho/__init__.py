@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the same names for type checkers; tests/unit/zoho/test_pack
         ZohoError,
         ZohoTransientError,
     )
+    from airflow_provider_zohorel.zoho.locked_items import LockedRetryPolicy
     from airflow_provider_zohorel.zoho.planning import Batch, InvalidInput, Plan, build_plan
     from airflow_provider_zohorel.zoho.policy import OutcomePolicy
     from airflow_provider_zohorel.zoho.related_records_api import RelatedRecordsApi
@@ -38,6 +39,7 @@ _HOMES = {
     "FileTokenCache": "token_cache",
     "InvalidInput": "planning",
     "ItemResult": "results",
+    "LockedRetryPolicy": "locked_items",
     "MemoryTokenCache": "token_cache",
     "OutcomePolicy": "policy",
     "Plan": "planning",

@@ -241,8 +241,18 @@ class ZohoClient:
     def _mint_waited(self, seconds: float, reason: str) -> None:
         self.stats.add(mint_waits=1, mint_wait_ms=round(seconds * 1000))
 
-    def request(self, method: str, path: str, *, json: Any = None, params: Any = None) -> ApiResponse:
-        """Send one CRM request, retrying what is worth retrying; ``path`` is below ``/crm/{v}``."""
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ApiResponse:
+        """Send one CRM request, retrying what is worth retrying; ``path`` is below ``/crm/{v}``.
+
+        ``headers``: extra request headers, such as ``X-EXTERNAL`` for external ids."""
         budget = RetryBudget(self.settings.retry, rng=self.rng)
         renewals = 0
         unanswered = False
@@ -253,7 +263,13 @@ class ZohoClient:
                 # carries the domain of whichever connection minted it.
                 domain = self.credentials.api_domain or token.api_domain
                 response = self._send(
-                    method, domain + self.base_path + path, token.value, json, params, budget.remaining()
+                    method,
+                    domain + self.base_path + path,
+                    token.value,
+                    json,
+                    params,
+                    budget.remaining(),
+                    headers,
                 )
             except _Transient as exc:
                 unanswered = unanswered or exc.maybe_applied
@@ -299,7 +315,14 @@ class ZohoClient:
             return response
 
     def _send(
-        self, method: str, url: str, token: str, json: Any, params: Any, time_left: float
+        self,
+        method: str,
+        url: str,
+        token: str,
+        json: Any,
+        params: Any,
+        time_left: float,
+        headers: Mapping[str, str] | None = None,
     ) -> ApiResponse:
         settings = self.settings
         timeout = (settings.connect_timeout, settings.read_timeout)
@@ -314,6 +337,7 @@ class ZohoClient:
                     url,
                     json=json,
                     params=params,
+                    headers=headers,
                     auth=_ZohoAuth(token),
                     timeout=timeout,
                     allow_redirects=False,

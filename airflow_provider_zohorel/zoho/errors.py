@@ -96,11 +96,14 @@ class ZohoError(Exception):
         *,
         http_status: int | None = None,
         details: dict[str, Any] | None = None,
+        hint: str | None = None,
     ) -> None:
         self.code = quote_body(code, MAX_CODE)
         self.zoho_message = quote_body(message)
         self.http_status = http_status
         self.details = details or {}
+        #: What the client knows about this particular refusal (e.g. the name Zoho expects).
+        self.hint = hint
         super().__init__(self._render())
 
     @property
@@ -112,6 +115,8 @@ class ZohoError(Exception):
         text = f"Zoho {self.code}{status}: {self.zoho_message}"
         if self.details:
             text += f" details={quote_body(self.details, 200)}"
+        if self.hint:
+            text += f". Hint: {self.hint}"
         if self.resolution:
             text += f". Resolution: {self.resolution}"
         return text

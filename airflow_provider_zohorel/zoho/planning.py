@@ -15,11 +15,12 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from airflow_provider_zohorel.zoho.errors import quote_body
+from airflow_provider_zohorel.zoho.external_ids import external_value
 from airflow_provider_zohorel.zoho.limits import MAX_BATCH, check_batch_size
 from airflow_provider_zohorel.zoho.relation_catalog import RelationSpec
 from airflow_provider_zohorel.zoho.values import InvalidValue, normalize_id
@@ -61,8 +62,11 @@ class Batch:
 
 
 def batch_key(spec: RelationSpec, parent_id: str, encoded_items: list[tuple[str, str]]) -> str:
-    """A content hash: equal only for the same parent, ids and field values in the same order."""
+    """A content hash: equal only for the same parent, ids and field values in the same order (and
+    the same external fields, whose values name other records than the same ids would)."""
     digest = hashlib.sha256(f"{spec.parent}/{parent_id}/{spec.related}".encode())
+    if spec.external is not None:
+        digest.update(f"\0X-EXTERNAL\0{spec.external.header}".encode())
     for related, fields_json in encoded_items:
         digest.update(f"\0{related}\0{fields_json}".encode())
     return digest.hexdigest()[:32]
@@ -262,8 +266,9 @@ def build_plan(
     """Read and validate every row, then group; raises :class:`InvalidInput` before anything is sent."""
     check_batch_size(batch_size)
     row_name = rows.row_name if isinstance(rows, RowSource) else _row_name
-    fixed_parent = normalize_id(record_id, "record_id") if record_id is not None else None
-    ids = {related_id_key} if fixed_parent is not None else {parent_id_key, related_id_key}
+    ids = _IdReaders(spec)
+    fixed_parent = ids.parent(record_id, "record_id") if record_id is not None else None
+    id_keys = {related_id_key} if fixed_parent is not None else {parent_id_key, related_id_key}
     renames = _KeyRenames(spec, (parent_id_key, related_id_key))
     errors: list[str] = []
     invalid = total = 0
@@ -277,7 +282,7 @@ def build_plan(
             try:
                 row = renames.apply(row, where)
                 parent, related, fields = _read_row(
-                    row, where, spec, parent_id_key, related_id_key, fixed_parent, ids
+                    row, where, spec, ids, parent_id_key, related_id_key, fixed_parent, id_keys
                 )
             except InvalidValue as exc:
                 invalid += 1
@@ -353,10 +358,25 @@ class _KeyRenames:
         return {renames.get(k, k): v for k, v in row.items()}
 
 
+class _IdReaders:
+    """How a row's ids are read: record ids (digits), or external values for the sides that
+    ``X-EXTERNAL`` names (taken as given, see :mod:`.external_ids`)."""
+
+    __slots__ = ("parent", "related")
+
+    def __init__(self, spec: RelationSpec) -> None:
+        external = spec.external
+        parent_external = external is not None and external.parent_field is not None
+        related_external = external is not None and external.related_field is not None
+        self.parent: Callable[[Any, str], str] = external_value if parent_external else normalize_id
+        self.related: Callable[[Any, str], str] = external_value if related_external else normalize_id
+
+
 def _read_row(
     row: Mapping[str, Any],
     where: str,
     spec: RelationSpec,
+    id_readers: _IdReaders,
     parent_id_key: str,
     related_id_key: str,
     fixed_parent: str | None,
@@ -370,11 +390,11 @@ def _read_row(
                 f"{where}: no {parent_id_key!r} (the parent record id); set parent_id_key to the right "
                 f"column or pass record_id= for all rows (columns: {_columns(row)})"
             )
-        parent = normalize_id(row[parent_id_key], f"{where}: {parent_id_key!r}")
+        parent = id_readers.parent(row[parent_id_key], f"{where}: {parent_id_key!r}")
     else:
         parent = fixed_parent
         if parent_id_key in row and parent_id_key != related_id_key:
-            other = normalize_id(row[parent_id_key], f"{where}: {parent_id_key!r}")
+            other = id_readers.parent(row[parent_id_key], f"{where}: {parent_id_key!r}")
             if other != fixed_parent:
                 raise InvalidValue(
                     f"{where}: {parent_id_key!r} is {other} but record_id={fixed_parent} "
@@ -386,6 +406,6 @@ def _read_row(
             f"{where}: no {related_id_key!r} (the related record id); set related_id_key to the right "
             f"column (columns: {_columns(row)})"
         )
-    related = normalize_id(row[related_id_key], f"{where}: {related_id_key!r}")
+    related = id_readers.related(row[related_id_key], f"{where}: {related_id_key!r}")
     fields = spec.check_fields({k: v for k, v in row.items() if k not in ids}, where)
     return parent, related, fields

@@ -22,15 +22,33 @@ SUCCESS_OUTCOME = "success"
 POLICIES = (FAIL, SOFT_FAIL, IGNORE)
 _SEVERITY = {IGNORE: 0, SOFT_FAIL: 1, FAIL: 2}
 
-#: Defaults (the README's policy table). Anything not listed, and any code Zoho adds later, fails.
+#: Defaults (the README's policy table), each with its source. A code with no documented meaning
+#: gets ``fail``: a default that hides failures needs a source saying they are harmless.
 DEFAULT_ITEM_CODE_POLICY: dict[str, str] = {
-    "INVALID_DATA": FAIL,  # unknown/deleted parent or related record: the data needs fixing
-    "MANDATORY_NOT_FOUND": FAIL,  # e.g. a price book relation without list_price
-    "DUPLICATE_DATA": IGNORE,  # Zoho already holds this relation
-    "TOO_MANY_REQUESTS": FAIL,  # credits or concurrency exhausted after retries; a retry resumes
+    # "the id given seems to be invalid" / "the related id given seems to be invalid": the record
+    # does not exist or cannot be related, the data needs fixing (v8 spec updateRelatedRecords
+    # RelationNotFoundBulk example; update-related-records v7 docs, Possible Errors).
+    "INVALID_DATA": FAIL,
+    # "required field not found", e.g. list_price for price books (v8 spec MandatoryNotFoundBulk).
+    "MANDATORY_NOT_FOUND": FAIL,
+    # In the spec's item code enum (BulkOperationResponse) with no example and no documented
+    # meaning for related records (research 6): nothing says Zoho holds the relation, so it fails.
+    "DUPLICATE_DATA": FAIL,
+    # "wait for Zia Vision to complete the image processing" (help.zoho.com community, "The New
+    # Error Codes in CRM API - RECORD_LOCKED and NOT_APPROVED"): retried within the run (bounded,
+    # zoho/locked_items.py); still locked after that, it fails, and a task retry resends it.
+    "RECORD_LOCKED": FAIL,
+    # 429: "API requests for the 24 hour period is exceeded or the concurrency limit ... is
+    # exceeded" (v8 status-codes docs); retried per call first; a task retry resumes.
+    "TOO_MANY_REQUESTS": FAIL,
+    # 500: "Retry the request after a brief delay" (v8 spec updateRelatedRecords 500); retried
+    # per call first.
     "INTERNAL_ERROR": FAIL,
+    # The client's own codes, no Zoho source: no answer within the budget, or the connection
+    # dropped. The change may or may not have been applied (the item's message says which).
     "TIMEOUT": FAIL,
     "CONNECTION_ERROR": FAIL,
+    # Anything else, including codes Zoho adds later: fail loudly rather than pass silently.
     "*": FAIL,
 }
 

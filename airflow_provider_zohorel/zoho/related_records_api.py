@@ -1,17 +1,40 @@
-"""The Update Related Records calls: bulk ``PUT /{module}/{id}/{list}`` and single ``.../{related_id}``."""
+"""The Update Related Records calls: bulk ``PUT /{module}/{id}/{list}`` and single ``.../{related_id}``,
+on any related list, with record ids or external ids.
+
+The relation of a call is resolved once per (module, list, external) and kept for the life of this
+object (one hook, one run): the catalog's hints, the optional check against Zoho's related-list
+metadata and the unknown-field warnings all happen once per run, not once per call.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
 
 from airflow_provider_zohorel.zoho.client import ApiResponse, ZohoClient
-from airflow_provider_zohorel.zoho.errors import ZohoConfigurationError, ZohoTransientError, quote_body
+from airflow_provider_zohorel.zoho.errors import (
+    ZohoConfigurationError,
+    ZohoError,
+    ZohoTransientError,
+    quote_body,
+)
+from airflow_provider_zohorel.zoho.external_ids import parent_ref, path_part, related_ref, wire_item
 from airflow_provider_zohorel.zoho.limits import MAX_BATCH
-from airflow_provider_zohorel.zoho.relation_catalog import RelationSpec, resolve_relation
+from airflow_provider_zohorel.zoho.relation_catalog import (
+    RelationSpec,
+    UnsupportedRelation,
+    list_hint,
+    module_hint,
+    resolve_relation,
+)
 from airflow_provider_zohorel.zoho.results import ItemResult, parse_items
-from airflow_provider_zohorel.zoho.values import InvalidValue, normalize_id
+from airflow_provider_zohorel.zoho.values import InvalidValue
+
+#: Codes that refuse the module itself (v8 spec updateRelatedRecords 400 InvalidModule/NotSupported).
+_MODULE_CODES = ("INVALID_MODULE", "NOT_SUPPORTED")
+#: How many valid names an error lists before "and N more".
+_MAX_LISTED = 40
 
 
 def _is_url_error(body: Any) -> bool:
@@ -20,20 +43,125 @@ def _is_url_error(body: Any) -> bool:
     return isinstance(details, dict) and details.get("resource_path_index") in (0, 2)
 
 
+class UnknownRelatedList(UnsupportedRelation):
+    """``validate_related_list``: Zoho's metadata for the module has no list of that name."""
+
+
 class RelatedRecordsApi:
-    """Validates, sends and classifies; every item of a call gets exactly one :class:`ItemResult`."""
+    """Validates, sends and classifies; every item of a call gets exactly one :class:`ItemResult`.
 
-    def __init__(self, client: ZohoClient) -> None:
+    :param validate_related_list: check each related list name against Zoho's metadata
+        (``GET /settings/related_lists?module=X``, once per module) before the first call, and
+        refuse an unknown name with the list of valid ones. Needs the
+        ``ZohoCRM.settings.related_lists.READ`` scope.
+    """
+
+    def __init__(self, client: ZohoClient, *, validate_related_list: bool = False) -> None:
         self.client = client
+        self.validate_related_list = validate_related_list
+        self._relations: dict[tuple[str, str, Any], RelationSpec] = {}
+        self._lists: dict[str, dict[str, str | None]] = {}
+        self._lock = threading.Lock()
 
-    def relation(self, module: str, related_list: str) -> RelationSpec:
-        return resolve_relation(module, related_list, self.client.credentials.api_version)
+    @property
+    def api_version(self) -> str:
+        return self.client.credentials.api_version
+
+    # -- the relation of a run ------------------------------------------------------------------
+
+    def relation(self, module: str, related_list: str, external: Any = None) -> RelationSpec:
+        """The run's relation for ``module``'s ``related_list``, resolved once and then reused."""
+        key = (
+            module,
+            related_list,
+            external if external is None or isinstance(external, str) else id(external),
+        )
+        with self._lock:
+            spec = self._relations.get(key)
+        if spec is not None:
+            return spec
+        spec = resolve_relation(module, related_list, self.api_version)
+        if self.validate_related_list:
+            spec = self._checked_against_metadata(spec)
+        if external is not None:
+            spec = spec.with_external(external, self.api_version)
+        with self._lock:
+            return self._relations.setdefault(key, spec)
+
+    def related_lists(self, module: str) -> dict[str, str | None]:
+        """``module``'s related lists from Zoho's metadata: API name -> the module it holds (if said).
+
+        ``GET /crm/{v}/settings/related_lists?module=X`` (v8.0/related_lists.json); ``module`` is
+        an object ``{"api_name", "id"}`` from v3 on and a plain API name in v2/v2.1 (v2.1
+        related-list-meta docs); 204 when the module has none.
+        """
+        with self._lock:
+            cached = self._lists.get(module)
+        if cached is not None:
+            return cached
+        try:
+            response = self.client.request("GET", "/settings/related_lists", params={"module": module})
+        except ZohoConfigurationError as exc:
+            hint = None
+            if exc.code == "OAUTH_SCOPE_MISMATCH":
+                hint = (
+                    "validate_related_list reads Zoho's metadata: it needs the "
+                    "ZohoCRM.settings.related_lists.READ scope"
+                )
+            elif exc.code in _MODULE_CODES:
+                hint = module_hint(module, self.api_version)
+            raise _with_hint(exc, hint) from None
+        lists: dict[str, str | None] = {}
+        if response.status != 204:
+            body = response.body
+            entries = body.get("related_lists") if isinstance(body, dict) else None
+            if response.status != 200 or not isinstance(entries, list):
+                code = response.error_code or f"HTTP_{response.status}"
+                raise ZohoConfigurationError(
+                    code,
+                    f"could not read the related lists of {module}: {quote_body(body, 200)}",
+                    http_status=response.status,
+                )
+            for entry in entries:
+                if not isinstance(entry, dict) or not isinstance(entry.get("api_name"), str):
+                    continue
+                held = entry.get("module")
+                if isinstance(held, dict):
+                    held = held.get("api_name")
+                lists[entry["api_name"]] = held if isinstance(held, str) else None
+        with self._lock:
+            return self._lists.setdefault(module, lists)
+
+    def _checked_against_metadata(self, spec: RelationSpec) -> RelationSpec:
+        lists = self.related_lists(spec.parent)
+        if spec.related in lists:
+            return spec.with_holds(lists[spec.related])
+        same = [name for name in lists if name.lower() == spec.related.lower()]
+        if len(same) == 1:  # Zoho's exact spelling of the name given
+            return spec.with_holds(lists[same[0]], related=same[0])
+        names = sorted(lists)
+        shown = ", ".join(names[:_MAX_LISTED]) + (
+            f" and {len(names) - _MAX_LISTED} more" if len(names) > _MAX_LISTED else ""
+        )
+        hint = list_hint(spec.parent, spec.related, self.api_version)
+        raise UnknownRelatedList(
+            f"{spec.parent} has no related list {spec.related!r} (validate_related_list=True checked "
+            f"GET /crm/{self.api_version}/settings/related_lists?module={spec.parent}). "
+            f"Its related lists: {shown or 'none'}." + (f" Hint: {hint}" if hint else "")
+        )
+
+    # -- calls ----------------------------------------------------------------------------------
 
     def update_related_records(
-        self, module: str, record_id: Any, related_list: str, records: Sequence[Mapping[str, Any]]
+        self,
+        module: str,
+        record_id: Any,
+        related_list: str,
+        records: Sequence[Mapping[str, Any]],
+        external: Any = None,
     ) -> list[ItemResult]:
-        spec = self.relation(module, related_list)
-        parent = normalize_id(record_id, "record_id")
+        spec = self.relation(module, related_list, external)
+        parent = parent_ref(spec.external, record_id, "record_id")
         if isinstance(records, (str, bytes)) or not isinstance(records, Sequence):
             raise InvalidValue("records must be a list of dicts, each with an 'id'")
         if not records:
@@ -48,36 +176,64 @@ class RelatedRecordsApi:
             where = f"records[{index}]"
             if not isinstance(record, Mapping):
                 raise InvalidValue(f"{where}: expected a dict, got {type(record).__name__}")
-            related = normalize_id(record.get("id"), f"{where}.id")
+            related = related_ref(spec.external, record.get("id"), f"{where}.id")
             fields = spec.check_fields({k: v for k, v in record.items() if k != "id"}, where)
             payload.append({"id": related, **fields})
         return self.send(spec, parent, payload)
 
     def update_related_record(
-        self, module: str, record_id: Any, related_list: str, related_record_id: Any, data: Mapping[str, Any]
+        self,
+        module: str,
+        record_id: Any,
+        related_list: str,
+        related_record_id: Any,
+        data: Mapping[str, Any],
+        external: Any = None,
     ) -> ItemResult:
-        spec = self.relation(module, related_list)
-        parent = normalize_id(record_id, "record_id")
-        related = normalize_id(related_record_id, "related_record_id")
-        fields = spec.check_fields({k: v for k, v in dict(data).items() if k != "id"}, "data")
-        path = f"/{spec.parent}/{parent}/{spec.related}/{quote(related)}"
-        # The body names the record too: v8 requires it (spec updateSpecificRelatedRecord
-        # requestBody, items required [id]); earlier versions take the URL's and accept it.
-        return self._call(path, [related], {"data": [{"id": related, **fields}]})[0]
+        """``PUT .../{related_list}/{related_record_id}`` with ``{"data": [{"id": ..., **data}]}``.
+
+        The body names the record too: v8 requires ``id`` in it (spec updateSpecificRelatedRecord
+        requestBody ``required: [id]``) and the v2.1-v7 pages list ``id`` as a mandatory key; only
+        the v2 page's notes sample leaves it out, and v2 ignores it (the emulator follows each
+        version's docs). With an external related field, that field carries the value instead.
+        """
+        spec = self.relation(module, related_list, external)
+        parent = parent_ref(spec.external, record_id, "record_id")
+        related = related_ref(spec.external, related_record_id, "related_record_id")
+        data = dict(data)
+        if "id" in data:
+            given = related_ref(spec.external, data.pop("id"), "data['id']")
+            if given != related:
+                raise InvalidValue(f"data['id'] is {given} but related_record_id is {related}")
+        fields = spec.check_fields(data, "data")
+        path = f"/{spec.parent}/{path_part(parent)}/{spec.related}/{path_part(related)}"
+        item = wire_item(spec.external, {"id": related, **fields})
+        return self._call(spec, path, [related], {"data": [item]})[0]
 
     def send(self, spec: RelationSpec, parent: str, payload: list[dict[str, Any]]) -> list[ItemResult]:
         """The hot path for already validated items (the runner's batches)."""
-        path = f"/{spec.parent}/{parent}/{spec.related}"
-        return self._call(path, [item["id"] for item in payload], {"data": payload})
+        path = f"/{spec.parent}/{path_part(parent)}/{spec.related}"
+        ids = [item["id"] for item in payload]
+        if spec.external is not None and spec.external.related_field is not None:
+            payload = [wire_item(spec.external, item) for item in payload]
+        return self._call(spec, path, ids, {"data": payload})
 
-    def _call(self, path: str, related_ids: list[str], body: dict[str, Any]) -> list[ItemResult]:
+    def _call(
+        self, spec: RelationSpec, path: str, related_ids: list[str], body: dict[str, Any]
+    ) -> list[ItemResult]:
+        headers = spec.external.headers if spec.external is not None else None
         try:
-            response = self.client.request("PUT", path, json=body)
+            response = self.client.request("PUT", path, json=body, headers=headers)
+            return self.interpret(related_ids, response)
         except ZohoTransientError as exc:
             return [
                 ItemResult.failure(rid, exc.code, exc.zoho_message, exc.http_status) for rid in related_ids
             ]
-        return self.interpret(related_ids, response)
+        except ZohoConfigurationError as exc:
+            index = exc.details.get("resource_path_index")
+            if index is None and exc.code in _MODULE_CODES:
+                index = 0
+            raise _with_hint(exc, spec.hint(index, self.api_version)) from None
 
     @staticmethod
     def interpret(related_ids: list[str], response: ApiResponse) -> list[ItemResult]:
@@ -101,3 +257,12 @@ class RelatedRecordsApi:
         code = "UNEXPECTED_RESPONSE" if 200 <= response.status < 300 else f"HTTP_{response.status}"
         message = f"HTTP {response.status} without per-item results: {quote_body(body, 120)}"
         return [ItemResult.failure(rid, code, message, response.status) for rid in related_ids]
+
+
+def _with_hint(exc: ZohoError, hint: str | None) -> ZohoError:
+    """``exc`` with what the catalog knows about it, or ``exc`` itself when it knows nothing."""
+    if not hint or exc.hint:
+        return exc
+    return type(exc)(
+        exc.code, exc.zoho_message, http_status=exc.http_status, details=exc.details or None, hint=hint
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -21,12 +22,15 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_zohorel.zoho.errors import ZohoAuthError, ZohoConfigurationError
+from airflow_provider_zohorel.zoho.errors import ZohoAuthError, ZohoConfigurationError, ZohoError
+from airflow_provider_zohorel.zoho.locked_items import RECORD_LOCKED, LockedRetryPolicy, LockedWaits
 from airflow_provider_zohorel.zoho.planning import Batch, Plan
 from airflow_provider_zohorel.zoho.related_records_api import RelatedRecordsApi
 from airflow_provider_zohorel.zoho.relation_catalog import RelationSpec
 from airflow_provider_zohorel.zoho.results import SUCCESS, ItemResult
 from airflow_provider_zohorel.zoho.stops import Stop
+
+log = logging.getLogger(__name__)
 
 #: ``on_batch(batch, results aligned with batch.items, number of items resumed from a previous try)``
 BatchCallback = Callable[[Batch, list[ItemResult], int], None]
@@ -68,6 +72,9 @@ class RunReport:
     batches_not_sent: int = 0
     stopped_by: Stop | None = None
     elapsed: float = 0.0
+    #: Calls that re-sent RECORD_LOCKED items, and the seconds spent waiting for them.
+    locked_resends: int = 0
+    locked_wait: float = 0.0
 
 
 class BatchRunner:
@@ -79,9 +86,11 @@ class BatchRunner:
         progress: Callable[[Progress], None] | None = None,
         progress_interval: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        locked_retry: LockedRetryPolicy | None = None,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
+        self.locked_retry = locked_retry or LockedRetryPolicy()
         self.api = api
         self.max_concurrency = max_concurrency
         self.progress = progress
@@ -89,7 +98,12 @@ class BatchRunner:
         self.clock = clock
 
     def _send(
-        self, stop: threading.Event, spec: RelationSpec, parent_id: str, payload: list[dict[str, Any]]
+        self,
+        stop: threading.Event,
+        waits: LockedWaits,
+        spec: RelationSpec,
+        parent_id: str,
+        payload: list[dict[str, Any]],
     ) -> list[ItemResult]:
         """Worker side: skip once the run stopped; stop the run itself on a stopping answer, before
         this worker (or any other) can take the next queued batch."""
@@ -100,8 +114,53 @@ class BatchRunner:
         except BaseException:
             stop.set()  # configuration/auth errors, or a bug: nothing more goes out
             raise
+        if any(r.code == RECORD_LOCKED for r in results):
+            results = self._resend_locked(stop, waits, spec, parent_id, payload, results)
         if _exhausted_on_429(results):
             stop.set()
+        return results
+
+    def _resend_locked(
+        self,
+        stop: threading.Event,
+        waits: LockedWaits,
+        spec: RelationSpec,
+        parent_id: str,
+        payload: list[dict[str, Any]],
+        results: list[ItemResult],
+    ) -> list[ItemResult]:
+        """Send the items Zoho answered RECORD_LOCKED again after a wait, while the bounds allow."""
+        results = list(results)
+        for attempt in itertools.count():
+            locked = [i for i, r in enumerate(results) if r.code == RECORD_LOCKED]
+            if not locked:
+                break
+            delay = waits.take(attempt)
+            if delay is None:
+                break
+            log.info(
+                "Zoho answered RECORD_LOCKED for %d item(s) of %s %s (the record is being processed, "
+                "Zoho says to wait); sending them again in %.1f s (re-send %d of at most %d)",
+                len(locked),
+                spec.parent,
+                parent_id,
+                delay,
+                attempt + 1,
+                waits.policy.max_attempts,
+            )
+            if stop.wait(delay):
+                break  # the run stopped meanwhile: report them locked
+            try:
+                again = self.api.send(spec, parent_id, [payload[i] for i in locked])
+            except Exception as exc:
+                stop.set()
+                code = exc.code if isinstance(exc, ZohoError) else "CLIENT_ERROR"
+                status = exc.http_status if isinstance(exc, ZohoError) else None
+                for i in locked:
+                    results[i] = ItemResult.failure(payload[i]["id"], code, str(exc), status)
+                raise _StoppedMidBatch(exc, results) from exc
+            for i, result in zip(locked, again, strict=True):
+                results[i] = result
         return results
 
     def run(self, plan: Plan, on_batch: BatchCallback, resume: ResumeLookup | None = None) -> RunReport:
@@ -130,6 +189,7 @@ class BatchRunner:
         gc.freeze()
         batches = plan.batches()
         stop = threading.Event()
+        waits = LockedWaits(self.locked_retry)
         not_sent: list[tuple[Batch, Mapping[str, str]]] = []  # queued when the run stopped
         pending: dict[Future[list[ItemResult]], tuple[Batch, Mapping[str, str]]] = {}
         window = self.max_concurrency * 2  # enough queued work that no worker waits on this thread
@@ -146,7 +206,7 @@ class BatchRunner:
                         report.batches_resumed += 1
                         finish(batch, _merge(batch, previous, []), len(previous))
                         continue
-                    future = pool.submit(self._send, stop, plan.spec, batch.parent_id, to_send)
+                    future = pool.submit(self._send, stop, waits, plan.spec, batch.parent_id, to_send)
                     pending[future] = (batch, previous)
                 if not pending:
                     break
@@ -179,6 +239,7 @@ class BatchRunner:
         finally:
             gc.unfreeze()
         pool.shutdown(wait=True)
+        report.locked_resends, report.locked_wait = waits.resends, round(waits.waited, 3)
         report.elapsed = self.clock() - started
         progress()
         return report
@@ -193,6 +254,9 @@ class BatchRunner:
             results = future.result()
         except _NotSent:
             return None
+        except _StoppedMidBatch as exc:  # the batch's first answers stand; the re-sent items failed
+            report.stopped_by = report.stopped_by or Stop.of(exc.error)
+            return exc.results
         except (ZohoConfigurationError, ZohoAuthError) as exc:
             report.stopped_by = report.stopped_by or Stop.of(exc)
             return [ItemResult.failure(rid, exc.code, str(exc), exc.http_status) for rid in sent]
@@ -210,6 +274,16 @@ class BatchRunner:
 
 class _NotSent(Exception):
     """A queued batch skipped because another batch stopped the run."""
+
+
+class _StoppedMidBatch(Exception):
+    """Re-sending a batch's locked items raised: the run stops, and ``results`` (the batch's
+    answers, the re-sent items failed with the error's code) are still accounted for."""
+
+    def __init__(self, error: Exception, results: list[ItemResult]) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.results = results
 
 
 def _merge(batch: Batch, previous: Mapping[str, str], results: list[ItemResult]) -> list[ItemResult]:

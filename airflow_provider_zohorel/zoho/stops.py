@@ -18,8 +18,10 @@ from airflow_provider_zohorel.zoho.errors import (
     ZohoAuthUnavailable,
     ZohoConfigurationError,
     ZohoError,
+    ZohoTransientError,
     quote_body,
 )
+from airflow_provider_zohorel.zoho.external_ids import InvalidExternalIds
 from airflow_provider_zohorel.zoho.planning import InvalidInput
 from airflow_provider_zohorel.zoho.relation_catalog import UnsupportedRelation
 from airflow_provider_zohorel.zoho.values import InvalidValue
@@ -32,7 +34,8 @@ class InvalidArguments(ValueError):
 class StopKind(enum.Enum):
     #: Nothing can succeed until a person fixes the configuration or the input: no retry.
     CONFIGURATION = "configuration"
-    #: Zoho Accounts throttled token creation or could not be reached: a later retry can work.
+    #: Zoho Accounts throttled token creation or could not be reached, or a call before the first
+    #: batch outlived its retries: a later retry can work.
     UNAVAILABLE = "unavailable"
     #: Zoho kept answering 429: the unsent items carry the code and the item policy decides.
     ITEMS = "items"
@@ -73,13 +76,17 @@ class Stop:
             return cls._zoho(StopKind.UNAVAILABLE, error, "a later retry of the task can succeed")
         if isinstance(error, (ZohoConfigurationError, ZohoAuthError)):
             return cls._zoho(StopKind.CONFIGURATION, error, "not retried: fix the configuration")
+        if isinstance(error, ZohoTransientError):
+            # Items never raise it (each gets its code); a call before the first batch does, such
+            # as validate_related_list's metadata read: Zoho is unavailable, a later retry can work.
+            return cls._zoho(StopKind.UNAVAILABLE, error, "a later retry of the task can succeed")
         if isinstance(error, ZohoError):
             return cls(StopKind.ITEMS, error.code, error.zoho_message, f"Stopped: {error}", error)
         if isinstance(error, InvalidInput):
             return cls._refused("INVALID_INPUT", str(error), error)
         if isinstance(error, InvalidValue):
             return cls._refused("INVALID_INPUT", f"Invalid input, nothing was sent to Zoho: {error}", error)
-        if isinstance(error, InvalidArguments):
+        if isinstance(error, (InvalidArguments, InvalidExternalIds)):
             return cls._refused("INVALID_ARGUMENTS", str(error), error)
         if isinstance(error, ConnectionConfigError):
             return cls._refused("INVALID_CONNECTION", str(error), error)

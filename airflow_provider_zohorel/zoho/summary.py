@@ -27,6 +27,11 @@ def _row_name(index: int) -> str:
     return f"row {index}"
 
 
+def _client_counts(stats: ClientStats, locked_resends: int = 0) -> dict[str, int]:
+    """What the client did, and how many calls re-sent items Zoho answered RECORD_LOCKED."""
+    return {**stats.as_dict(), "locked_resends": locked_resends}
+
+
 @dataclass
 class RunSummary:
     """What a run did, in typed fields, each written by one method below."""
@@ -59,7 +64,7 @@ class RunSummary:
     resumed_batches: int = 0
     batches_not_sent: int = 0
     seconds: float = 0.0
-    client: dict[str, int] = field(default_factory=lambda: ClientStats().as_dict())
+    client: dict[str, int] = field(default_factory=lambda: _client_counts(ClientStats()))
     failed_items_table: dict[str, Any] | None = None
     #: what remembering finished batches for a retry cost (task_state_store reads, writes, seconds)
     resume_bookkeeping: dict[str, Any] | None = None
@@ -125,7 +130,7 @@ class RunSummary:
         self.resumed_batches = report.batches_resumed
         self.batches_not_sent = report.batches_not_sent
         self.seconds = round(report.elapsed, 3)  # time spent relating, after planning
-        self.client = client.as_dict()
+        self.client = _client_counts(client, report.locked_resends)
         self.failed_items_table = failed_items_table
         self.resume_bookkeeping = resume_bookkeeping
 

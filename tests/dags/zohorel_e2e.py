@@ -12,6 +12,7 @@ import pendulum
 from airflow.sdk import DAG, task
 
 from airflow_provider_zohorel.operators.related_records import UpdateRelatedRecordsOperator
+from airflow_provider_zohorel.zoho.locked_items import LockedRetryPolicy
 from airflow_provider_zohorel.zoho.retry import RetryPolicy
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
@@ -36,6 +37,17 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "max_concurrency": 1,
         "request_retry": RetryPolicy(max_attempts=1),
         "resume": False,
+    },
+    # Issue 10: external ids, RECORD_LOCKED waits short enough for a test, the metadata check.
+    "e2e_external": {"external": CONF % "external"},
+    "e2e_locked": {
+        "locked_retry": LockedRetryPolicy(max_attempts=3, base_delay=0.05, max_delay=0.1, max_total_wait=5),
+        "max_concurrency": 2,
+    },
+    "e2e_validated": {
+        "validate_related_list": True,
+        "retries": 2,
+        "retry_delay": pendulum.duration(seconds=0),
     },
 }
 

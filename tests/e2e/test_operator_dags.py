@@ -178,13 +178,13 @@ def test_empty_input_is_a_successful_no_op(zoho, run_dag):
 def test_invalid_input_fails_before_any_call_and_names_the_rows(zoho, run_dag):
     records = memberships({CAMPAIGNS[0]: LEADS[:5]})
     records[2]["id"] = 3.652397000001829e18
-    records[4]["Member_Statu"] = "typo"
+    records[4]["Member Status"] = "a column alias that cannot be a Zoho field"
     result = run_dag("e2e_retry", conf=conf(records))
     assert (result.task_state(), result.tries()) == ("failed", 1)
     summary = result.summary()
     assert summary["by_code"] == {"INVALID_INPUT": 2, "NOT_SENT": 3}
     assert any("records[2]" in e and "float" in e for e in summary["input_errors"])
-    assert any("records[4]" in e and "Member_Statu" in e for e in summary["input_errors"])
+    assert any("records[4]" in e and "'Member Status'" in e for e in summary["input_errors"])
     assert zoho.admin.counters()["crm_requests"] == 0
 
 

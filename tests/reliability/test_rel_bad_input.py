@@ -43,7 +43,11 @@ INVALID = [
     ("id not digits", {"records": [row(id="36523970000018290O2")]}, ["records[0]", "'id'", "digits only"]),
     ("id negative", {"records": [row(id=-5)]}, ["records[0]", "'id'", "not a Zoho record id"]),
     ("id fractional Decimal", {"records": [row(id=Decimal("1.5"))]}, ["records[0]", "'id'", "whole-number"]),
-    ("unknown relation field", {"records": [row(Foo=1)]}, ["records[0]", "'Foo'", "Member_Status"]),
+    (
+        "field name that cannot be a Zoho field",
+        {"records": [row(**{"Foo Bar": 1})]},
+        ["records[0]", "'Foo Bar'", "not a valid Zoho field API name"],
+    ),
     (
         "field of the wrong type",
         {"records": [row(Member_Status=7)]},
@@ -83,15 +87,9 @@ INVALID = [
     ("records a JSON string that is not JSON", {"records": '[{"record_id": "1", "id": '}, ["not JSON"]),
     ("records a number", {"records": 42}, ["records must be a list", "int"]),
     (
-        "unsupported module pair",
-        {"module": "Campaigns", "related_list": "Products", "records": [row()]},
-        ["Campaigns -> Products", "not a relation"],
-    ),
-    ("unknown module", {"module": "Widgets", "records": [row()]}, ["'Widgets'", "not a module"]),
-    (
-        "Deals to Contacts",
-        {"module": "Deals", "related_list": "Contacts", "records": [row()]},
-        ["Contact Roles"],
+        "list name that cannot be an API name",
+        {"related_list": "Lead List", "records": [row()]},
+        ["'Lead List' is not a Zoho API name"],
     ),
     (
         "one bad row among many",
@@ -104,6 +102,44 @@ INVALID = [
         ["50 of 50 input rows are invalid", "records[0]", "records[19]", "and 30 more"],
     ),
 ]
+
+
+#: Names that can be API names are sent (related lists are open: custom lists, Contact_Roles...);
+#: when Zoho refuses one, the first call stops the run, with what the catalog knows about it.
+REFUSED_BY_ZOHO = [
+    (
+        "a list the module does not have",
+        {"module": "Campaigns", "related_list": "Products"},
+        ["INVALID_DATA", "settings/related_lists?module=Campaigns", "validate_related_list=True"],
+    ),
+    ("unknown module", {"module": "Widgets"}, ["INVALID_MODULE", "Specify a valid module API name"]),
+    (
+        "Deals to Contacts",
+        {"module": "Deals", "related_list": "Contacts"},
+        ["INVALID_DATA", "Hint: a deal's contacts are its Contact_Roles list"],
+    ),
+    ("Appointments by its pre-v3 name", {"module": "Appointments"}, ["INVALID_MODULE", "'Appointments__s'"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "kwargs", "fragments"), REFUSED_BY_ZOHO, ids=[c[0] for c in REFUSED_BY_ZOHO]
+)
+def test_a_name_zoho_refuses_stops_the_run_at_its_first_call_with_a_hint(zoho, case, kwargs, fragments):
+    module = kwargs["module"]
+    parent = (
+        C
+        if module in ("Campaigns", "Widgets", "Appointments")
+        else zoho.admin.add_records(module, count=1)[0]
+    )
+    records = [{"record_id": parent, "id": related} for related in (L, L2)]
+    outcome = execute_operator(records=records, **kwargs)
+    assert outcome.state == "failed, no retry", f"{case}: {outcome.error!r}"
+    message = str(outcome.error)
+    for fragment in fragments:
+        assert fragment in message, f"{case}: {fragment!r} not in {message[:500]!r}"
+    assert zoho.admin.counters()["crm_requests"] == 1, case
+    assert (outcome.summary["total"], outcome.summary["failed"], outcome.summary["succeeded"]) == (2, 2, 0)
 
 
 @pytest.mark.parametrize(("case", "kwargs", "fragments"), INVALID, ids=[c[0] for c in INVALID])
@@ -192,7 +228,7 @@ def test_the_right_columns_relate(zoho, warehouse):
     [
         ([{"id": str(3652397000001829003 + i)} for i in range(101)], "at most 100"),
         ([{"id": 3652397000001829003.0}], "float"),
-        ([{"id": L, "Bogus": 1}], "'Bogus'"),
+        ([{"id": L, "Bo gus": 1}], "'Bo gus'"),
         ([], "empty"),
     ],
     ids=["101 items", "float id", "unknown field", "no items"],
@@ -204,11 +240,11 @@ def test_the_hook_refuses_what_zoho_would_refuse(zoho, records, fragment):
     assert zoho.admin.counters()["requests"] == {}
 
 
-def test_the_hook_refuses_an_unsupported_module_pair(zoho):
+def test_the_hook_refuses_a_name_that_cannot_be_an_api_name(zoho):
     from airflow_provider_zohorel.zoho.relation_catalog import UnsupportedRelation
 
-    with pytest.raises(UnsupportedRelation, match="Campaigns -> Products"):
-        ZohoCRMHook().update_related_records("Campaigns", C, "Products", [{"id": L}])
+    with pytest.raises(UnsupportedRelation, match="'Pro ducts' is not a Zoho API name"):
+        ZohoCRMHook().update_related_records("Campaigns", C, "Pro ducts", [{"id": L}])
     assert zoho.admin.counters()["requests"] == {}
 
 

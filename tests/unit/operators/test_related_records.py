@@ -111,7 +111,9 @@ REFUSALS = [
     ("http to a remote host", {"records": ROWS}, {"accounts_url": "http://example.com"}, "uses http://"),
     ("api version v9", {"records": ROWS}, {"api_version": "v9"}, "'api_version' is 'v9'"),
     ("bad token cache", {"records": ROWS}, {"token_cache": "disk"}, "'token_cache' must be file"),
-    ("unsupported relation", {"records": ROWS, "related_list": "Products"}, {}, "Campaigns -> Products"),
+    ("not an API name", {"records": ROWS, "related_list": "Lead List"}, {}, "is not a Zoho API name"),
+    ("bad external", {"records": ROWS, "external": "Accounts.Ext"}, {}, "names neither side"),
+    ("empty external", {"records": ROWS, "external": " "}, {}, "external must be an X-EXTERNAL value"),
     ("records not a list", {"records": 42}, {}, "records must be a list of dicts, got int"),
     ("invalid row", {"records": [{"record_id": C, "id": 1.5}]}, {}, "records[0]: 'id': 1.5 is a float"),
 ]

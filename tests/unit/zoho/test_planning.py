@@ -131,7 +131,7 @@ def test_invalid_rows_are_all_reported_before_anything_is_planned():
     data[3]["id"] = 3.652397000001829e18
     data[7].pop("record_id")
     data[11]["Member_Status"] = {"nested": True}
-    data[12]["Unknown_Field"] = 1
+    data[12]["Unknown Field"] = 1  # an unknown field is sent, but this cannot be a Zoho field
     with pytest.raises(InvalidInput) as err:
         build_plan(NamedRows(data, "records[{}]"), spec=CAMPAIGN_LEADS)
     text = str(err.value)
@@ -141,7 +141,7 @@ def test_invalid_rows_are_all_reported_before_anything_is_planned():
     assert "records[3]: 'id': 3.652397000001829e+18 is a float" in text
     assert "records[7]: no 'record_id'" in text
     assert "records[11]: field 'Member_Status' must be text" in text
-    assert "records[12]: field 'Unknown_Field' is not a field" in text
+    assert "records[12]: 'Unknown Field' is not a valid Zoho field API name" in text
 
 
 def test_error_list_is_capped_but_counts_every_invalid_row():

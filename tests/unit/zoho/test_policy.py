@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from collections import Counter
 
 import pytest
 
+from airflow_provider_zohorel.zoho import policy as policy_module
 from airflow_provider_zohorel.zoho.policy import DEFAULT_ITEM_CODE_POLICY, OutcomePolicy
 from airflow_provider_zohorel.zoho.summary import RunSummary
 
@@ -20,10 +22,12 @@ def test_all_success_is_success():
     assert (verdict.outcome, verdict.counted_failures) == ("success", 0)
 
 
-def test_defaults_fail_on_invalid_data_and_ignore_duplicates():
-    assert OutcomePolicy().decide(summary_of(10, {"SUCCESS": 9, "INVALID_DATA": 1})).outcome == "fail"
-    assert OutcomePolicy().decide(summary_of(10, {"SUCCESS": 9, "DUPLICATE_DATA": 1})).outcome == "success"
-    assert OutcomePolicy().decide(summary_of(10, {"SUCCESS": 9, "SOMETHING_NEW": 1})).outcome == "fail"
+@pytest.mark.parametrize(
+    "code", ["INVALID_DATA", "DUPLICATE_DATA", "RECORD_LOCKED", "MANDATORY_NOT_FOUND", "SOMETHING_NEW"]
+)
+def test_by_default_every_failed_code_fails_the_task(code):
+    """DUPLICATE_DATA included: it has no documented meaning for related records (issue 10)."""
+    assert OutcomePolicy().decide(summary_of(10, {"SUCCESS": 9, code: 1})).outcome == "fail"
 
 
 @pytest.mark.parametrize(
@@ -113,5 +117,22 @@ def test_bad_policy_settings_are_refused(kwargs):
 
 
 def test_defaults_table_lists_the_documented_codes():
-    assert DEFAULT_ITEM_CODE_POLICY["DUPLICATE_DATA"] == "ignore"
+    assert DEFAULT_ITEM_CODE_POLICY["DUPLICATE_DATA"] == "fail"
     assert DEFAULT_ITEM_CODE_POLICY["*"] == "fail"
+
+
+def test_every_default_has_a_source_and_none_hides_a_failure():
+    """Each default code sits under a comment (its source: the spec, Zoho's docs, or "no Zoho
+    source"), and without a source saying a failure is harmless none is ignore or soft_fail."""
+    lines = inspect.getsource(policy_module).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("DEFAULT_ITEM_CODE_POLICY"))
+    end = next(i for i in range(start, len(lines)) if lines[i] == "}")
+    body = [line.strip() for line in lines[start + 1 : end]]
+    for code in DEFAULT_ITEM_CODE_POLICY:
+        row = next(i for i, line in enumerate(body) if line.startswith(f'"{code}":'))
+        above = row - 1
+        while above >= 0 and body[above].startswith('"'):  # codes grouped under one comment
+            above -= 1
+        assert above >= 0, f"{code} has no source comment"
+        assert body[above].startswith("#"), f"{code} has no source comment"
+    assert set(DEFAULT_ITEM_CODE_POLICY.values()) == {"fail"}

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_zohorel.zoho.client import ApiResponse
-from airflow_provider_zohorel.zoho.errors import ZohoConfigurationError
+from airflow_provider_zohorel.zoho.errors import CONFIGURATION_CODES, ZohoConfigurationError
+from airflow_provider_zohorel.zoho.external_ids import InvalidExternalIds
 from airflow_provider_zohorel.zoho.limits import MAX_BATCH
 from airflow_provider_zohorel.zoho.related_records_api import RelatedRecordsApi
-from airflow_provider_zohorel.zoho.relation_catalog import UnsupportedRelation
 from airflow_provider_zohorel.zoho.values import InvalidValue
 
 IDS = ["111111111111111111", "222222222222222222"]
@@ -19,15 +19,28 @@ PARENT = "3652397000000327001"
 class RecordingClient:
     """What RelatedRecordsApi needs of a ZohoClient: the API version and ``request``."""
 
-    def __init__(self, api_version: str = "v8") -> None:
+    def __init__(self, api_version: str = "v8", answer: ApiResponse | None = None) -> None:
         self.credentials = type("Credentials", (), {"api_version": api_version})()
         self.requests: list[tuple[str, str, dict]] = []
+        self.headers: list[dict | None] = []
+        self.answer = answer
 
-    def request(self, method: str, path: str, json: dict) -> ApiResponse:
-        self.requests.append((method, path, json))
+    def request(
+        self, method: str, path: str, json: dict | None = None, params=None, headers=None
+    ) -> ApiResponse:
+        self.requests.append((method, path, json if json is not None else params))
+        self.headers.append(headers)
+        if self.answer is not None:
+            code = self.answer.error_code
+            if code in CONFIGURATION_CODES:  # as ZohoClient.request does
+                body = self.answer.body
+                raise ZohoConfigurationError(
+                    code, body["message"], http_status=self.answer.status, details=body["details"]
+                )
+            return self.answer
         data = [
-            {"code": "SUCCESS", "details": {"id": item["id"] if "id" in item else path.rsplit("/", 1)[1]},
-             "message": "relation added", "status": "success"}
+            {"code": "SUCCESS", "details": {"id": item.get("id", "")}, "message": "relation added",
+             "status": "success"}
             for item in json["data"]
         ]  # fmt: skip
         return ApiResponse(200, {"data": data}, {})
@@ -48,15 +61,88 @@ def test_a_batch_goes_to_the_parent_s_related_list_with_converted_fields():
     ]
 
 
-def test_one_relation_is_updated_on_its_own_url():
-    client = RecordingClient()
+@pytest.mark.parametrize("version", ["v2", "v2.1", "v7", "v8"])
+def test_one_relation_is_updated_on_its_own_url_with_its_id_in_the_body(version):
+    """v8 requires ``id`` in the single-record body (spec updateSpecificRelatedRecord
+    ``required: [id]``); v2.1-v7 list it as mandatory; v2 ignores it. So it is always sent."""
+    client = RecordingClient(version)
     result = RelatedRecordsApi(client).update_related_record(
-        "Price_Books", PARENT, "Products", IDS[0], {"list_price": "50.56"}
+        "Price_Books", PARENT, "Products", int(IDS[0]), {"list_price": "50.56"}
     )
     assert result.succeeded
     assert client.requests == [
         ("PUT", f"/Price_Books/{PARENT}/Products/{IDS[0]}", {"data": [{"id": IDS[0], "list_price": 50.56}]})
     ]
+
+
+def test_a_single_record_id_in_data_must_agree_with_the_url():
+    client = RecordingClient()
+    api = RelatedRecordsApi(client)
+    api.update_related_record("Campaigns", PARENT, "Leads", IDS[0], {"id": IDS[0], "Member_Status": "Sent"})
+    with pytest.raises(InvalidValue, match=f"data\\['id'\\] is {IDS[1]} but related_record_id is {IDS[0]}"):
+        api.update_related_record("Campaigns", PARENT, "Leads", IDS[0], {"id": IDS[1]})
+    assert len(client.requests) == 1
+
+
+def test_any_related_list_goes_out_as_named_with_unknown_fields_as_given():
+    client = RecordingClient()
+    results = RelatedRecordsApi(client).update_related_records(
+        "Leads", PARENT, "Related_List_Name_2", [{"id": IDS[0], "Custom_Field__c": 3}]
+    )
+    assert [r.code for r in results] == ["SUCCESS"]
+    assert client.requests == [
+        ("PUT", f"/Leads/{PARENT}/Related_List_Name_2", {"data": [{"id": IDS[0], "Custom_Field__c": 3}]})
+    ]
+    assert client.headers == [None]
+
+
+def test_external_ids_are_sent_as_given_with_the_header():
+    """X-EXTERNAL names the sides; the parent's value goes in the URL (quoted), the related
+    module's external field replaces ``id`` (v8 update-related-records-ext)."""
+    client = RecordingClient()
+    api = RelatedRecordsApi(client)
+    api.update_related_records(
+        "Contacts",
+        "ext contact/3",
+        "Deals",
+        [{"id": "extdeal3", "Contact_Role": "111111000000026002"}],
+        external="Contacts.External_Contact_ID,Deals.External_Deal_ID",
+    )
+    api.update_related_record(
+        "Leads", "lead-1", "Campaigns", IDS[0], {"Member_Status": "Sent"}, external="Leads.External_Lead_ID"
+    )
+    assert client.requests == [
+        (
+            "PUT",
+            "/Contacts/ext%20contact%2F3/Deals",
+            {"data": [{"External_Deal_ID": "extdeal3", "Contact_Role": "111111000000026002"}]},
+        ),
+        ("PUT", f"/Leads/lead-1/Campaigns/{IDS[0]}", {"data": [{"id": IDS[0], "Member_Status": "Sent"}]}),
+    ]
+    assert client.headers == [
+        {"X-EXTERNAL": "Contacts.External_Contact_ID,Deals.External_Deal_ID"},
+        {"X-EXTERNAL": "Leads.External_Lead_ID"},
+    ]
+
+
+def test_an_external_that_is_not_text_is_refused_before_any_request():
+    client = RecordingClient()
+    with pytest.raises(InvalidExternalIds, match="external must be an X-EXTERNAL value"):
+        RelatedRecordsApi(client).update_related_records(
+            "Leads", "lead-1", "Campaigns", [{"id": IDS[0]}], external=["Leads.External_Lead_ID"]
+        )
+    assert client.requests == []
+
+
+def test_without_external_a_non_numeric_id_is_still_refused():
+    client = RecordingClient()
+    with pytest.raises(InvalidValue, match="record_id: 'lead-1' is not a Zoho record id"):
+        RelatedRecordsApi(client).update_related_records("Leads", "lead-1", "Campaigns", [{"id": IDS[0]}])
+    with pytest.raises(InvalidValue, match=r"records\[0\].id: 'c-1' is not a Zoho record id"):
+        RelatedRecordsApi(client).update_related_records(
+            "Leads", "lead-1", "Campaigns", [{"id": "c-1"}], external="Leads.External_Lead_ID"
+        )
+    assert client.requests == []
 
 
 @pytest.mark.parametrize(
@@ -68,7 +154,7 @@ def test_one_relation_is_updated_on_its_own_url():
         ("[]", "must be a list of dicts"),
         ([IDS[0]], r"records\[0\]: expected a dict, got str"),
         ([{"id": 1.5}], r"records\[0\].id: 1.5 is a float"),
-        ([{"id": IDS[0], "Bogus": 1}], "'Bogus' is not a field"),
+        ([{"id": IDS[0], "Bo gus": 1}], "'Bo gus' is not a valid Zoho field API name"),
     ],
 )
 def test_what_zoho_would_refuse_is_refused_before_any_request(records, fragment):
@@ -78,11 +164,44 @@ def test_what_zoho_would_refuse_is_refused_before_any_request(records, fragment)
     assert client.requests == []
 
 
-def test_a_relation_the_api_version_lacks_is_refused_before_any_request():
-    client = RecordingClient(api_version="v2")
-    with pytest.raises(UnsupportedRelation, match="needs API version v3"):
-        RelatedRecordsApi(client).update_related_records("Appointments", PARENT, "Services", [{"id": IDS[0]}])
-    assert client.requests == []
+@pytest.mark.parametrize(
+    ("version", "module", "related_list", "body", "hint"),
+    [
+        (
+            "v8",
+            "Appointments",
+            "Services__s",
+            {"code": "INVALID_MODULE", "details": {"resource_path_index": 0},
+             "message": "The module name given seems to be invalid", "status": "error"},
+            "from API v3 on the module 'Appointments' is named 'Appointments__s'",
+        ),
+        (
+            "v2",
+            "Appointments__s",
+            "Services__s",
+            {"code": "INVALID_MODULE", "details": {}, "message": "invalid module", "status": "error"},
+            "Appointments__s exists from API v3 on; the connection uses v2",
+        ),
+        (
+            "v8",
+            "Deals",
+            "Contacts",
+            {"code": "INVALID_DATA", "details": {"resource_path_index": 2},
+             "message": "the relation name given seems to be invalid", "status": "error"},
+            "Contact_Roles",
+        ),
+    ],
+)  # fmt: skip
+def test_a_name_zoho_refuses_fails_with_the_name_it_expects(version, module, related_list, body, hint):
+    """Names are sent as given (a custom module may be called Appointments); when Zoho refuses
+    one, the error says what the catalog knows (v3 change log: Appointments__s)."""
+    client = RecordingClient(version, ApiResponse(400, body, {}))
+    with pytest.raises(ZohoConfigurationError, match=body["code"]) as err:
+        RelatedRecordsApi(client).update_related_records(module, PARENT, related_list, [{"id": IDS[0]}])
+    assert err.value.hint is not None
+    assert hint in err.value.hint
+    assert hint in str(err.value)
+    assert [path for _, path, _ in client.requests] == [f"/{module}/{PARENT}/{related_list}"]
 
 
 def test_unknown_parent_fails_every_item_with_its_code():

@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 
 from airflow_provider_zohorel.zoho.errors import ZohoConfigurationError
+from airflow_provider_zohorel.zoho.locked_items import LockedRetryPolicy
 from airflow_provider_zohorel.zoho.planning import build_plan
 from airflow_provider_zohorel.zoho.relation_catalog import resolve_relation
 from airflow_provider_zohorel.zoho.results import ItemResult
@@ -149,3 +150,93 @@ def test_an_unexpected_exception_is_accounted_then_reported():
     assert report.stopped_by.kind is StopKind.UNEXPECTED
     assert len(seen) == 40
     assert {code for _, _, code in seen} == {"CLIENT_ERROR"}
+
+
+class LockingApi:
+    """Answers RECORD_LOCKED for ``locked`` ids during their first ``times`` sends, then SUCCESS;
+    ``raise_on_resend`` makes the first re-send raise instead."""
+
+    def __init__(self, locked: set[str], times: int = 1, raise_on_resend: Exception | None = None):
+        self.locked = dict.fromkeys(locked, times)
+        self.calls: list[list[str]] = []
+        self.lock = threading.Lock()
+        self.raise_on_resend = raise_on_resend
+
+    def send(self, spec, parent, payload):
+        ids = [item["id"] for item in payload]
+        with self.lock:
+            self.calls.append(ids)
+            if self.raise_on_resend is not None and len(self.calls) > 1:
+                raise self.raise_on_resend
+            results = []
+            for rid in ids:
+                if self.locked.get(rid, 0) > 0:
+                    self.locked[rid] -= 1
+                    results.append(ItemResult.failure(rid, "RECORD_LOCKED", "Cannot update record", 207))
+                else:
+                    results.append(ItemResult(rid, "SUCCESS", "success", "relation added", {}, 200, "added"))
+            return results
+
+
+FAST_LOCKS = LockedRetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.002, max_total_wait=1.0)
+
+
+def test_locked_items_alone_are_sent_again_until_zoho_lets_them_through():
+    plan = plan_for(1, 5, batch_size=5)
+    ids = [item["id"] for batch in plan.batches() for item in batch.items]
+    api = LockingApi({ids[1], ids[3]}, times=2)
+    seen, on_batch = collect()
+    report = BatchRunner(api, max_concurrency=2, locked_retry=FAST_LOCKS).run(plan, on_batch)
+    assert api.calls == [ids, [ids[1], ids[3]], [ids[1], ids[3]]]
+    assert [code for _, _, code in seen] == ["SUCCESS"] * 5
+    assert [rid for _, rid, _ in seen] == ids  # in the batch's order
+    assert (report.locked_resends, report.stopped_by) == (2, None)
+
+
+@pytest.mark.parametrize(
+    ("policy", "resends"),
+    [
+        (LockedRetryPolicy(max_attempts=2, base_delay=0.001, max_delay=0.001), 2),  # attempts bound
+        (LockedRetryPolicy(max_attempts=5, base_delay=0.01, max_delay=0.01, max_total_wait=0.025), 2),  # wait
+        (LockedRetryPolicy(max_attempts=0), 0),  # off
+    ],
+    ids=["attempts", "total wait", "off"],
+)
+def test_items_still_locked_after_the_bounds_are_reported_with_their_code(policy, resends):
+    plan = plan_for(1, 3, batch_size=3)
+    ids = [item["id"] for batch in plan.batches() for item in batch.items]
+    api = LockingApi({ids[0]}, times=100)
+    seen, on_batch = collect()
+    report = BatchRunner(api, max_concurrency=1, locked_retry=policy).run(plan, on_batch)
+    assert len(api.calls) == 1 + resends
+    assert [code for _, _, code in seen] == ["RECORD_LOCKED", "SUCCESS", "SUCCESS"]
+    assert report.locked_resends == resends
+
+
+def test_the_total_wait_is_shared_by_every_batch_of_the_run():
+    plan = plan_for(4, 1, batch_size=1)  # four batches, each with a locked item
+    api = LockingApi({item["id"] for batch in plan.batches() for item in batch.items}, times=100)
+    policy = LockedRetryPolicy(max_attempts=10, base_delay=0.01, max_delay=0.01, max_total_wait=0.035)
+    report = BatchRunner(api, max_concurrency=2, locked_retry=policy).run(plan, collect()[1])
+    assert report.locked_resends == 3  # 3 waits of 0.01 s fit in 0.035 s, whichever batches took them
+    assert report.locked_wait == pytest.approx(0.03)
+
+
+def test_a_stopping_error_on_a_resend_keeps_the_batch_s_first_answers():
+    plan = plan_for(1, 3, batch_size=3)
+    ids = [item["id"] for batch in plan.batches() for item in batch.items]
+    error = ZohoConfigurationError("NO_PERMISSION", "denied", http_status=403)
+    api = LockingApi({ids[2]}, raise_on_resend=error)
+    seen, on_batch = collect()
+    report = BatchRunner(api, max_concurrency=1, locked_retry=FAST_LOCKS).run(plan, on_batch)
+    assert [code for _, _, code in seen] == ["SUCCESS", "SUCCESS", "NO_PERMISSION"]
+    assert report.stopped_by is not None
+    assert (report.stopped_by.kind, report.stopped_by.code) == (StopKind.CONFIGURATION, "NO_PERMISSION")
+
+
+def test_lock_retry_bounds_are_validated():
+    with pytest.raises(ValueError, match="max_attempts must be a non-negative integer"):
+        LockedRetryPolicy(max_attempts=-1)
+    with pytest.raises(ValueError, match="max_total_wait must be a non-negative number"):
+        LockedRetryPolicy(max_total_wait="1m")
+    assert [LockedRetryPolicy().delay(n) for n in range(4)] == [2.0, 4.0, 8.0, 15.0]

@@ -12,8 +12,10 @@ from airflow_provider_zohorel.zoho.errors import (
     ZohoAuthError,
     ZohoAuthUnavailable,
     ZohoConfigurationError,
+    ZohoError,
     ZohoTransientError,
 )
+from airflow_provider_zohorel.zoho.external_ids import InvalidExternalIds
 from airflow_provider_zohorel.zoho.planning import InvalidInput
 from airflow_provider_zohorel.zoho.policy import OutcomePolicy
 from airflow_provider_zohorel.zoho.relation_catalog import UnsupportedRelation
@@ -33,10 +35,13 @@ CASES = [
     (ZohoConfigurationError("NO_PERMISSION", "denied"), CONFIGURATION, "NO_PERMISSION", "not retried: fix"),
     (ZohoAuthError("invalid_code", "revoked"), CONFIGURATION, "invalid_code", "not retried: fix"),
     (ZohoAuthUnavailable("TOKEN_THROTTLED", "wait"), UNAVAILABLE, "TOKEN_THROTTLED", "a later retry"),
-    (ZohoTransientError("INTERNAL_ERROR", "oops"), ITEMS, "INTERNAL_ERROR", "Stopped: Zoho INTERNAL_ERROR"),
+    # before the first batch (validate_related_list's metadata read); items never raise it
+    (ZohoTransientError("INTERNAL_ERROR", "oops"), UNAVAILABLE, "INTERNAL_ERROR", "a later retry"),
+    (ZohoError("SOMETHING", "odd"), ITEMS, "SOMETHING", "Stopped: Zoho SOMETHING"),
     (InvalidInput(["records[0]: bad"], 1, 3), CONFIGURATION, "INVALID_INPUT", "1 of 3 input rows"),
     (InvalidValue("a single dict"), CONFIGURATION, "INVALID_INPUT", "Invalid input, nothing was sent"),
     (InvalidArguments("Operator: batch_size"), CONFIGURATION, "INVALID_ARGUMENTS", "Operator: batch_size"),
+    (InvalidExternalIds("external 'Leads'"), CONFIGURATION, "INVALID_ARGUMENTS", "external 'Leads'"),
     (ConnectionConfigError("'region' is 'mars'"), CONFIGURATION, "INVALID_CONNECTION", "'mars'"),
     (UnsupportedRelation("Campaigns -> Products"), CONFIGURATION, "UNSUPPORTED_RELATION", "Campaigns ->"),
     (KeyError("bug"), UNEXPECTED, "CLIENT_ERROR", "KeyError"),

@@ -107,7 +107,7 @@ def test_a_run_and_a_verdict_fill_their_fields():
     summary.conclude(verdict.outcome, verdict.stopped_by)
     result = summary.to_dict()
     assert (result["resumed_batches"], result["batches_not_sent"], result["seconds"]) == (1, 2, 1.235)
-    assert (result["api_calls"], result["client"]) == (4, stats.as_dict())
+    assert (result["api_calls"], result["client"]) == (4, {**stats.as_dict(), "locked_resends": 0})
     assert result["failed_items_table"] == {"table": "failed", "rows_written": 7}
     assert result["stopped_by"] == {"code": "TOO_MANY_REQUESTS", "message": "Zoho kept answering 429"}
     assert result["outcome"] == "success"  # nothing failed: the item policy decides a 429 stop
