@@ -7,7 +7,7 @@ public contract (DESIGN.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -183,6 +183,31 @@ class ZohoCRMHook(BaseHook):
         return self.api.update_related_record(
             module, record_id, related_list, related_record_id, data, external
         )
+
+    def get_related_records(
+        self,
+        module: str,
+        record_id: Any,
+        related_list: str,
+        fields: Sequence[str] | str | None = None,
+        external: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield every record in a parent's related list: ``GET /crm/{v}/{module}/{record_id}/{list}``,
+        200 per page until ``more_records`` is false (204: none). ``fields``: the field API names
+        to read (v8 requires some: without them only ``id`` is read; earlier versions return all)."""
+        return self.api.get_related_records(module, record_id, related_list, fields, external)
+
+    def delink_related_records(
+        self,
+        module: str,
+        record_id: Any,
+        related_list: str,
+        ids: Sequence[Any],
+        external: str | None = None,
+    ) -> list[ItemResult]:
+        """Remove up to 100 records from a parent's related list: ``DELETE .../{related_list}?ids=...``.
+        Returns one :class:`ItemResult` per id, in input order ("relation removed" on success)."""
+        return self.api.delink_related_records(module, record_id, related_list, ids, external)
 
     def test_connection(self) -> tuple[bool, str]:
         """Mint a token and call ``GET /users?type=CurrentUser``; never raises, never shows a secret."""

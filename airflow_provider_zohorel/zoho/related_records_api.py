@@ -8,8 +8,9 @@ metadata and the unknown-field warnings all happen once per run, not once per ca
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from airflow_provider_zohorel.zoho.client import ApiResponse, ZohoClient
@@ -19,7 +20,14 @@ from airflow_provider_zohorel.zoho.errors import (
     ZohoTransientError,
     quote_body,
 )
-from airflow_provider_zohorel.zoho.external_ids import parent_ref, path_part, related_ref, wire_item
+from airflow_provider_zohorel.zoho.external_ids import (
+    API_NAME,
+    parent_ref,
+    path_part,
+    related_ref,
+    version_tuple,
+    wire_item,
+)
 from airflow_provider_zohorel.zoho.limits import MAX_BATCH
 from airflow_provider_zohorel.zoho.relation_catalog import (
     RelationSpec,
@@ -28,13 +36,18 @@ from airflow_provider_zohorel.zoho.relation_catalog import (
     module_hint,
     resolve_relation,
 )
-from airflow_provider_zohorel.zoho.results import ItemResult, parse_items
-from airflow_provider_zohorel.zoho.values import InvalidValue
+from airflow_provider_zohorel.zoho.results import REMOVED, ItemResult, parse_items
+from airflow_provider_zohorel.zoho.values import InvalidValue, show_value
 
 #: Codes that refuse the module itself (v8 spec updateRelatedRecords 400 InvalidModule/NotSupported).
 _MODULE_CODES = ("INVALID_MODULE", "NOT_SUPPORTED")
 #: How many valid names an error lists before "and N more".
 _MAX_LISTED = 40
+#: Records per page of Get Related Records (v8 spec getRelatedRecords ``per_page`` maximum 200).
+MAX_PAGE_SIZE = 200
+#: The first version whose Get Related Records requires ``fields`` (v8 spec getRelatedRecords
+#: ``response-400-requiredparammissing``; the v2-v7 pages return every field without it).
+_FIELDS_REQUIRED_FROM = "v8"
 
 
 def _is_url_error(body: Any) -> bool:
@@ -210,6 +223,129 @@ class RelatedRecordsApi:
         item = wire_item(spec.external, {"id": related, **fields})
         return self._call(spec, path, [related], {"data": [item]})[0]
 
+    def get_related_records(
+        self,
+        module: str,
+        record_id: Any,
+        related_list: str,
+        fields: Sequence[str] | str | None = None,
+        external: Any = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every record in the parent's list, page by page: ``GET /{module}/{id}/{list}``.
+
+        Pages of 200 (``per_page`` maximum) until ``info.more_records`` is false; 204 is an empty
+        list (v8 spec getRelatedRecords). Past 2,000 records v8 pages by ``page_token``
+        (``info.next_page_token``), which is followed when Zoho sends one. v8 requires ``fields``:
+        without any, only ``id`` (and the related external field) is asked for; earlier versions
+        return every field. A parent Zoho does not know (``INVALID_DATA`` about the record) raises
+        :class:`ZohoError` with Zoho's code.
+        """
+        spec = self.relation(module, related_list, external)
+        parent = parent_ref(spec.external, record_id, "record_id")
+        names = self._fields_param(spec, fields)
+        headers = spec.external.headers if spec.external is not None else None
+        path = f"/{spec.parent}/{path_part(parent)}/{spec.related}"
+        page, token = 1, None
+        while True:
+            params: dict[str, Any] = {"per_page": MAX_PAGE_SIZE}
+            if names:
+                params["fields"] = names
+            if token:
+                params["page_token"] = token
+            else:
+                params["page"] = page
+            response = self._read(spec, path, params, headers)
+            if response.status == 204:
+                return
+            body = response.body
+            data = body.get("data") if isinstance(body, dict) else None
+            if response.status != 200 or not isinstance(data, list):
+                code = response.error_code or f"HTTP_{response.status}"
+                message = body.get("message") if isinstance(body, dict) else None
+                if code == "INVALID_DATA" and _is_url_error(body):  # the module or list name
+                    index = body["details"].get("resource_path_index")
+                    error = ZohoConfigurationError(
+                        code, str(message or ""), http_status=response.status, details=body["details"]
+                    )
+                    raise _with_hint(error, spec.hint(index, self.api_version))
+                raise ZohoError(
+                    code,
+                    str(message or f"unexpected answer: {quote_body(body, 120)}"),
+                    http_status=response.status,
+                    details=body.get("details") if isinstance(body, dict) else None,
+                )
+            for record in data:
+                if isinstance(record, dict):
+                    yield record
+            info = body.get("info") if isinstance(body.get("info"), dict) else {}
+            if not info.get("more_records"):
+                return
+            next_token = info.get("next_page_token")
+            token = next_token if isinstance(next_token, str) and next_token else None
+            page += 1
+
+    def _fields_param(self, spec: RelationSpec, fields: Sequence[str] | str | None) -> str | None:
+        names = [fields] if isinstance(fields, str) else list(fields or ())
+        names = [n.strip() for part in names for n in str(part).split(",") if n.strip()]
+        for name in names:
+            if not API_NAME.match(name):
+                raise InvalidValue(f"fields: {show_value(name)} is not a field API name")
+        related_field = spec.external.related_field if spec.external is not None else None
+        if names or version_tuple(self.api_version) >= version_tuple(_FIELDS_REQUIRED_FROM):
+            for needed in ("id", related_field):
+                if needed and needed not in names:
+                    names.append(needed)
+        return ",".join(names) or None
+
+    def _read(
+        self, spec: RelationSpec, path: str, params: dict[str, Any], headers: Mapping[str, str] | None
+    ) -> ApiResponse:
+        try:
+            return self.client.request("GET", path, params=params, headers=headers)
+        except ZohoConfigurationError as exc:
+            index = exc.details.get("resource_path_index")
+            if index is None and exc.code in _MODULE_CODES:
+                index = 0
+            raise _with_hint(exc, spec.hint(index, self.api_version)) from None
+
+    def delink_related_records(
+        self,
+        module: str,
+        record_id: Any,
+        related_list: str,
+        ids: Sequence[Any],
+        external: Any = None,
+    ) -> list[ItemResult]:
+        """Remove up to 100 records from the parent's list: ``DELETE /{module}/{id}/{list}?ids=...``.
+
+        One :class:`ItemResult` per id, in input order, whatever the HTTP status: SUCCESS
+        "relation removed" (action ``removed``), or Zoho's code such as INVALID_DATA "relation
+        not found" (v8 spec delinkRelatedRecords 200/207/400). The related records themselves stay.
+        """
+        spec = self.relation(module, related_list, external)
+        parent = parent_ref(spec.external, record_id, "record_id")
+        if isinstance(ids, (str, bytes)) or not isinstance(ids, Sequence):
+            raise InvalidValue("ids must be a list of related record ids")
+        if not ids:
+            raise InvalidValue("ids is empty; nothing to delink")
+        if len(ids) > MAX_BATCH:
+            raise InvalidValue(
+                f"ids holds {len(ids)} ids; Zoho delinks at most {MAX_BATCH} per call. Split them."
+            )
+        refs = [related_ref(spec.external, value, f"ids[{i}]") for i, value in enumerate(ids)]
+        return self.delink(spec, parent, refs)
+
+    def delink(self, spec: RelationSpec, parent: str, refs: list[str]) -> list[ItemResult]:
+        """The hot path for already validated ids (the runner's delink batches)."""
+        for index, ref in enumerate(refs):
+            if "," in ref:
+                raise InvalidValue(
+                    f"ids[{index}]: {show_value(ref)} holds a comma, which the ids parameter cannot carry"
+                )
+        path = f"/{spec.parent}/{path_part(parent)}/{spec.related}"
+        results = self._call(spec, path, refs, None, method="DELETE", params={"ids": ",".join(refs)})
+        return [dataclasses.replace(r, action=REMOVED) if r.succeeded else r for r in results]
+
     def send(self, spec: RelationSpec, parent: str, payload: list[dict[str, Any]]) -> list[ItemResult]:
         """The hot path for already validated items (the runner's batches)."""
         path = f"/{spec.parent}/{path_part(parent)}/{spec.related}"
@@ -219,11 +355,21 @@ class RelatedRecordsApi:
         return self._call(spec, path, ids, {"data": payload})
 
     def _call(
-        self, spec: RelationSpec, path: str, related_ids: list[str], body: dict[str, Any]
+        self,
+        spec: RelationSpec,
+        path: str,
+        related_ids: list[str],
+        body: dict[str, Any] | None,
+        *,
+        method: str = "PUT",
+        params: dict[str, Any] | None = None,
     ) -> list[ItemResult]:
         headers = spec.external.headers if spec.external is not None else None
         try:
-            response = self.client.request("PUT", path, json=body, headers=headers)
+            if method == "PUT":
+                response = self.client.request("PUT", path, json=body, headers=headers)
+            else:
+                response = self.client.request(method, path, params=params, headers=headers)
             return self.interpret(related_ids, response)
         except ZohoTransientError as exc:
             return [

@@ -10,6 +10,8 @@ from airflow_provider_zohorel.zoho.errors import MAX_CODE, MAX_QUOTE, quote_body
 
 SUCCESS = "SUCCESS"
 ADDED, UPDATED = "added", "updated"
+#: A delinked relation ("relation removed").
+REMOVED = "removed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +24,7 @@ class ItemResult:
     message: str
     details: Mapping[str, Any] = field(default_factory=dict)
     http_status: int | None = None
-    action: str | None = None  # "added" | "updated" for successes
+    action: str | None = None  # "added" | "updated" | "removed" (a delink) for successes
 
     @property
     def succeeded(self) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_zohorel.zoho.client import ApiResponse
-from airflow_provider_zohorel.zoho.errors import CONFIGURATION_CODES, ZohoConfigurationError
+from airflow_provider_zohorel.zoho.errors import CONFIGURATION_CODES, ZohoConfigurationError, ZohoError
 from airflow_provider_zohorel.zoho.external_ids import InvalidExternalIds
 from airflow_provider_zohorel.zoho.limits import MAX_BATCH
 from airflow_provider_zohorel.zoho.related_records_api import RelatedRecordsApi
@@ -230,3 +230,115 @@ def test_bad_relation_name_is_a_configuration_error():
 def test_non_json_answers_fail_every_item_with_the_status():
     results = RelatedRecordsApi.interpret(IDS, ApiResponse(418, None, {}))
     assert {r.code for r in results} == {"HTTP_418"}
+
+
+# -- get related records and delink ----------------------------------------------------------------
+
+
+class PagedClient(RecordingClient):
+    """Answers GETs from a list of pages (the last answer repeats), and DELETEs with ``answer``."""
+
+    def __init__(self, pages: list[ApiResponse], api_version: str = "v8", answer=None) -> None:
+        super().__init__(api_version, answer)
+        self.pages = pages
+
+    def request(self, method, path, json=None, params=None, headers=None):
+        if method == "GET":
+            self.requests.append((method, path, dict(params)))
+            self.headers.append(headers)
+            return self.pages[min(len(self.requests) - 1, len(self.pages) - 1)]
+        return super().request(method, path, json=json, params=params, headers=headers)
+
+
+def invalid_data(index: int, message: str) -> dict:
+    return {
+        "code": "INVALID_DATA",
+        "details": {"resource_path_index": index},
+        "message": message,
+        "status": "error",
+    }
+
+
+def page(ids: list[str], more: bool) -> ApiResponse:
+    return ApiResponse(200, {"data": [{"id": i} for i in ids], "info": {"more_records": more}}, {})
+
+
+def test_get_related_records_follows_more_records_200_per_page():
+    client = PagedClient([page(IDS[:1], True), page(IDS[1:], False)])
+    records = list(
+        RelatedRecordsApi(client).get_related_records("Campaigns", PARENT, "Leads", ["Member_Status"])
+    )
+    assert [r["id"] for r in records] == IDS
+    assert client.requests == [
+        ("GET", f"/Campaigns/{PARENT}/Leads", {"per_page": 200, "fields": "Member_Status,id", "page": 1}),
+        ("GET", f"/Campaigns/{PARENT}/Leads", {"per_page": 200, "fields": "Member_Status,id", "page": 2}),
+    ]
+
+
+def test_get_related_records_204_is_an_empty_list():
+    client = PagedClient([ApiResponse(204, None, {})])
+    assert list(RelatedRecordsApi(client).get_related_records("Campaigns", PARENT, "Leads")) == []
+    assert len(client.requests) == 1
+
+
+@pytest.mark.parametrize(("version", "sent"), [("v8", "id"), ("v7", None), ("v2", None)])
+def test_get_without_fields_asks_for_id_only_where_fields_is_required(version, sent):
+    client = PagedClient([page(IDS, False)], api_version=version)
+    list(RelatedRecordsApi(client).get_related_records("Campaigns", PARENT, "Leads"))
+    assert client.requests[0][2].get("fields") == sent
+
+
+def test_get_follows_a_page_token_when_zoho_sends_one():
+    first = ApiResponse(
+        200, {"data": [{"id": IDS[0]}], "info": {"more_records": True, "next_page_token": "tok"}}, {}
+    )
+    client = PagedClient([first, page(IDS[1:], False)])
+    list(RelatedRecordsApi(client).get_related_records("Campaigns", PARENT, "Leads"))
+    assert client.requests[1][2] == {"per_page": 200, "fields": "id", "page_token": "tok"}
+
+
+def test_get_of_an_unknown_parent_raises_zoho_s_code():
+    refused = ApiResponse(400, invalid_data(1, "the id given seems to be invalid"), {})
+    client = PagedClient([refused])
+    with pytest.raises(ZohoError) as caught:
+        list(RelatedRecordsApi(client).get_related_records("Campaigns", PARENT, "Leads"))
+    assert caught.value.code == "INVALID_DATA"
+    assert not isinstance(caught.value, ZohoConfigurationError)
+
+
+def test_get_of_an_unknown_related_list_is_a_configuration_error():
+    refused = ApiResponse(400, invalid_data(2, "the related list name given seems to be invalid"), {})
+    with pytest.raises(ZohoConfigurationError):
+        list(RelatedRecordsApi(PagedClient([refused])).get_related_records("Campaigns", PARENT, "Leadz"))
+
+
+def test_delink_sends_the_ids_as_a_query_and_answers_per_id():
+    body = {
+        "data": [
+            {"code": "SUCCESS", "details": {"id": IDS[0]}, "message": "relation removed",
+             "status": "success"},
+            {"code": "INVALID_DATA", "details": {"id": IDS[1]}, "message": "relation not found",
+             "status": "error"},
+        ]
+    }  # fmt: skip
+    client = RecordingClient(answer=ApiResponse(207, body, {}))
+    results = RelatedRecordsApi(client).delink_related_records(
+        "Campaigns", PARENT, "Leads", [IDS[0], int(IDS[1])]
+    )
+    assert client.requests == [("DELETE", f"/Campaigns/{PARENT}/Leads", {"ids": ",".join(IDS)})]
+    assert [(r.related_id, r.code, r.action) for r in results] == [
+        (IDS[0], "SUCCESS", "removed"),
+        (IDS[1], "INVALID_DATA", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("ids", "says"),
+    [([], "empty"), ([str(10**17 + n) for n in range(MAX_BATCH + 1)], "at most 100"), ("123", "list"),
+     ([1.5], "float")],
+)  # fmt: skip
+def test_delink_refuses_bad_ids_before_any_call(ids, says):
+    client = RecordingClient()
+    with pytest.raises(InvalidValue, match=says):
+        RelatedRecordsApi(client).delink_related_records("Campaigns", PARENT, "Leads", ids)
+    assert client.requests == []
