@@ -159,3 +159,24 @@ def test_record_locked_until_cleared(emu, crm, world):
     assert [crm.put(path, body, version="v8").status_code for _ in range(3)] == [400, 400, 400]
     emu.admin.clear_faults()
     assert crm.put(path, body, version="v8").status_code == 200
+
+
+def test_hold_after_requests_holds_later_calls_until_released(emu, crm, world):
+    """A test control: the first N calls are answered, later ones wait until the hold is cleared."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    emu.admin.patch_config(hold_after_requests=1)
+    assert _relate(crm, world).status_code == 200
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(_relate, crm, world, 1)
+        deadline = time.monotonic() + 10
+        while not emu.admin.counters()["held_requests"]:
+            assert not held.done(), "the second call was answered while the hold was on"
+            assert time.monotonic() < deadline, "the second call never reached the emulator"
+        assert emu.admin.counters()["in_flight"] == 1
+        assert len(emu.admin.relations_of(world.leads[0])) == 1
+        emu.admin.patch_config(hold_after_requests=None)
+        assert held.result(timeout=10).status_code == 200
+    assert emu.admin.counters()["held_requests"] == 0
+    assert len(emu.admin.relations_of(world.leads[0])) == 2

@@ -2,9 +2,9 @@
 
 A real task process (``airflow tasks test <dag> <task> <run_id>``, which runs the task in an
 existing DAG run with the real task runner, execution API and ``task_state_store``) relates 2,400
-items in 24 batches against an emulator with latency. Once the emulator has related some batches
-and the task has written at least one chunk of finished batches to the store, the process group is
-killed, as the OOM killer or a lost node would; then the task runs again in the same DAG run. The
+items in 24 batches against an emulator that answers 8 calls and then holds the rest. Once calls
+are held and the task has written at least one chunk of finished batches to the store, the process
+group is killed, as the OOM killer or a lost node would; then the task runs again in the same DAG run. The
 final state is complete, nothing is related twice, the batches the killed try had recorded as
 finished are not sent again, and the ones it finished after its last write are sent again (and
 counted: Zoho answers "relation updated").
@@ -105,24 +105,28 @@ def task_outcome(run_id: str) -> tuple[str, dict]:
 def test_a_killed_worker_loses_nothing_and_the_rerun_resumes(zoho, airflow_db, tmp_path):
     world = seed_world(zoho.admin, campaigns=24, leads=100)
     records = memberships(world.campaigns, world.leads, status="Sent")
-    # Slow enough that the run (12 rounds of 2 calls) outlasts the first background write (1 s).
-    zoho.admin.patch_config(latency_ms=300)
+    # The emulator answers 8 calls (4 rounds of 2), then holds every later call until released:
+    # the task cannot finish before the kill, however fast or slow this machine is.
+    zoho.admin.patch_config(latency_ms=50, hold_after_requests=8)
     run_id = f"kill_{os.getpid()}_{time.monotonic_ns()}"
     create_run(run_id, {"module": "Campaigns", "related_list": "Leads", "records": records})
 
     first = start_task(run_id, tmp_path / "first.log")
     deadline = time.monotonic() + 120
     try:
-        # Six batches related, and at least one written to the store (resume writes are coalesced).
-        while zoho.admin.counters()["relations_added"] < 6 * 100 or not recorded_batches(run_id):
+        # Calls held, and at least one chunk of finished batches written to the store (resume
+        # writes are coalesced: the first comes about 1 s after the task opened its store).
+        while not zoho.admin.counters()["held_requests"] or not recorded_batches(run_id):
             assert first.poll() is None, "the task ended before it could be killed"
             assert time.monotonic() < deadline, "the task related nothing in time"
-            time.sleep(0.01)  # polling the emulator, with a deadline
+            time.sleep(0.01)  # polling the emulator and the store, with a deadline
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
     keep_output(f"reliability-kill-{run_id}-first", (tmp_path / "first.log").read_text(errors="replace"))
-    # Calls the dead worker had in flight still complete on Zoho's side: wait until none is left.
+    # Calls the dead worker had in flight still complete on Zoho's side: release them and wait
+    # until none is left.
+    zoho.admin.patch_config(latency_ms=0, hold_after_requests=None)
     while zoho.admin.counters()["in_flight"]:
         assert time.monotonic() < deadline, "calls of the killed worker never completed"
         time.sleep(0.01)
@@ -130,7 +134,7 @@ def test_a_killed_worker_loses_nothing_and_the_rerun_resumes(zoho, airflow_db, t
     after_kill = held_relations(zoho.admin, "Campaigns-Leads", "Campaigns")
     recorded = recorded_batches(run_id)
     killed_counters = zoho.admin.counters()
-    assert 600 <= len(after_kill) < 2400, "killed before or after the interesting part"
+    assert 800 <= len(after_kill) < 2400, "killed before or after the interesting part"
     assert recorded, "the killed try recorded no finished batch in task_state_store"
     # Finished on Zoho's side but not yet written to the store when the kill came: sent again.
     finished_not_recorded = len(after_kill) // 100 - len(recorded)

@@ -81,6 +81,10 @@ class EmulatorConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: Processing time added to every admitted CRM request: latency + uniform(0, jitter).
     latency_ms: NonNegative = 0.0
     jitter_ms: NonNegative = 0.0
+    #: Test control, not a Zoho behaviour: CRM requests received after the first N wait, inside
+    #: the concurrency window, until this is set back to None. A test can then stop or kill a
+    #: client at a known point instead of racing it with latency. None = off.
+    hold_after_requests: NonNegativeInt | None = None
 
     # --- Identity -------------------------------------------------------------------------------
     #: ``api_domain`` of token responses; None = the base URL the client used to reach us.

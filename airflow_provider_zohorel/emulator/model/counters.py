@@ -32,6 +32,7 @@ class Counters:
         self.notes_updated = 0
         self.relations_removed = 0
         self.related_reads = 0
+        self.held_requests = 0
         self.item_errors: dict[str, int] = {}
         self.loop_lag_max_ms = 0.0
         self.loop_lag_last_ms = 0.0
@@ -60,6 +61,7 @@ class Counters:
             "notes_updated": self.notes_updated,
             "relations_removed": self.relations_removed,
             "related_reads": self.related_reads,
+            "held_requests": self.held_requests,
             "item_errors": dict(self.item_errors),
             "loop_lag_max_ms": round(self.loop_lag_max_ms, 3),
             "loop_lag_last_ms": round(self.loop_lag_last_ms, 3),

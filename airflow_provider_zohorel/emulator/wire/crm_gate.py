@@ -137,6 +137,18 @@ async def pass_gate(
     return reply
 
 
+async def _held(state: EmulatorState, number: int) -> None:
+    """Wait while ``hold_after_requests`` holds request ``number`` back (a test control)."""
+    if state.config.hold_after_requests is None or number <= state.config.hold_after_requests:
+        return
+    state.counters.held_requests += 1
+    try:
+        while state.config.hold_after_requests is not None and number > state.config.hold_after_requests:
+            await asyncio.sleep(0.01)  # the admin API releases by patching the config
+    finally:
+        state.counters.held_requests -= 1
+
+
 def _too_many(state: EmulatorState) -> Reply:
     retry_after = state.config.retry_after_s
     headers = [] if retry_after is None else [(b"retry-after", str(retry_after).encode())]
@@ -149,6 +161,7 @@ async def _admitted(request: CrmRequest, handlers: dict[str, Handler]) -> Reply:
     config = state.config
     faults = state.faults
     fault = faults.next_fault()
+    await _held(state, state.counters.crm_requests)
     delay_ms = config.latency_ms + (_jitter.uniform(0, config.jitter_ms) if config.jitter_ms else 0.0)
     if delay_ms > 0:
         await asyncio.sleep(delay_ms / 1000.0)
