@@ -48,7 +48,7 @@ def connection(
     """The connection as Airflow's JSON form (``AIRFLOW_CONN_*`` value, ``--conn-json``).
 
     ``credentials`` defaults to the demo seed's; ``extra`` adds or overrides extras
-    (``token_cache="memory"``, ``api_domain=...``). A value of ``None`` (``base_url``,
+    (``cache_backend="memory"``, ``api_domain=...``). A value of ``None`` (``base_url``,
     ``api_version`` or an extra) leaves that extra out.
     """
     creds = credentials or DEMO_CREDENTIALS

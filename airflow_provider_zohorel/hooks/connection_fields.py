@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_zohorel.zoho.regions import API_VERSIONS, REGIONS
+from airflow_provider_zohorel.zoho.regions import API_VERSIONS, REGION_NAMES, REGIONS
 
 CONN_TYPE = "zoho_crm"
 HOOK_NAME = "Zoho CRM"
@@ -36,6 +36,7 @@ class ExtraField:
     description: str
     placeholder: str | None = None
     choices: tuple[str, ...] = ()
+    choice_labels: Mapping[str, str] | None = None  # shown instead of the bare choice (values_display)
     default: str | None = None
     secret: bool = False  # a password widget, and registered with the secrets masker by the hook
     required: bool = False
@@ -43,14 +44,22 @@ class ExtraField:
     aliases: tuple[str, ...] = ()  # earlier names of the extra, still read
 
     def schema(self) -> dict[str, Any]:
-        """The JSON schema of the field in ``conn-fields``."""
-        schema: dict[str, Any] = {"type": "string" if self.required else ["string", "null"]}
+        """The JSON schema of the field in ``conn-fields``.
+
+        Every field may be null, the required one too: Airflow 3.3's form marks a non-null field's
+        collapsed "Extra Fields" section red without saying why, so a required field says so in its
+        label and the hook names it when it is missing. Choices list no ``None``: the 3.3 form
+        would offer it as a literal "null" option (clearing the dropdown already leaves it unset).
+        """
+        schema: dict[str, Any] = {"type": ["string", "null"]}
         if self.secret:
             schema["format"] = "password"
         elif self.url:
             schema["format"] = "url"
         if self.choices:
-            schema["enum"] = [*self.choices] if self.required else [*self.choices, None]
+            schema["enum"] = [*self.choices]
+            if self.choice_labels:
+                schema["values_display"] = {c: self.choice_labels.get(c, c) for c in self.choices}
         if self.default is not None:
             schema["default"] = self.default
         return schema
@@ -59,9 +68,10 @@ class ExtraField:
 EXTRA_FIELDS: tuple[ExtraField, ...] = (
     ExtraField(
         "refresh_token",
-        "Refresh Token",
-        "Refresh token of a Self Client or server-based client (access_type=offline). Access tokens "
-        "are minted from it in memory.",
+        "Refresh Token (required)",
+        "Required. The refresh token of a Self Client or server-based client (generated with "
+        "access_type=offline), such as 1000.xxxxxxxx.xxxxxxxx. Access tokens are minted from it in "
+        "memory.",
         placeholder="1000.xxxxxxxx.xxxxxxxx",
         secret=True,
         required=True,
@@ -69,18 +79,23 @@ EXTRA_FIELDS: tuple[ExtraField, ...] = (
     ExtraField(
         "region",
         "Data Centre (Region)",
-        "Zoho data centre of the CRM org: "
+        "Zoho data centre of the CRM org (the domain you sign in at): "
         + ", ".join(f"{region} ({accounts.split('//', 1)[1]})" for region, (accounts, _) in REGIONS.items())
         + ". Ignored when Accounts URL is set.",
         placeholder="us",
         choices=tuple(REGIONS),
+        choice_labels={
+            region: f"{REGION_NAMES[region]} ({accounts.split('//', 1)[1]})"
+            for region, (accounts, _) in REGIONS.items()
+        },
         default="us",
     ),
     ExtraField(
         "accounts_url",
         "Accounts URL",
-        "Zoho Accounts server, e.g. https://accounts.zoho.eu. Overrides Region. http:// is accepted "
-        "only for loopback hosts (the bundled emulator).",
+        "Zoho Accounts server, such as https://accounts.zoho.eu: the server alone, no path. Overrides "
+        "Region. Leave empty to use the Region's. http:// is accepted only for loopback hosts (the "
+        "bundled emulator, such as http://127.0.0.1:8765).",
         placeholder="https://accounts.zoho.eu (overrides Region)",
         url=True,
     ),
@@ -98,23 +113,27 @@ EXTRA_FIELDS: tuple[ExtraField, ...] = (
     ExtraField(
         "api_domain",
         "API Domain",
-        "CRM API domain. Leave empty to use the api_domain of the token response; required for "
-        "Vertical Solutions (https://<org>.zohoplatform.com).",
+        "CRM API domain. Leave empty to use the api_domain of the token response; set it for "
+        "Vertical Solutions (https://<org>.zohoplatform.com) and other custom domains.",
         placeholder="https://<org>.zohoplatform.com (only for custom domains)",
         url=True,
     ),
     ExtraField(
-        "token_cache",
-        "Token Cache",
+        "cache_backend",
+        "Access Token Cache",
         "Where access tokens are shared: file (all task processes of this OS user on the machine, "
-        "the default), memory (this process only), or a redis:// URL (every worker of the "
-        "deployment; needs the [redis] extra).",
+        "the default), memory (this process only), or a redis:// URL such as "
+        "redis://redis-host:6379/0 (every worker of the deployment; needs the [redis] extra). "
+        "Named cache_backend, not token_cache: Airflow masks every extra whose name contains "
+        "'token', and token_cache is still read.",
+        placeholder="file",
         default="file",
+        aliases=("token_cache",),
     ),
     ExtraField(
         "api_version",
         "API Version",
-        f"CRM REST API version: {', '.join(API_VERSIONS)}.",
+        f"CRM REST API version: {', '.join(API_VERSIONS)} (default {API_VERSIONS[0]}).",
         placeholder=API_VERSIONS[0],
         choices=API_VERSIONS,
         default=API_VERSIONS[0],

@@ -29,17 +29,22 @@ from airflow_provider_zohorel.zoho.token_cache import (
 )
 
 
+def _quote_setting(setting: str) -> str:
+    """A bad cache setting, quoted only when it cannot be a URL carrying a password."""
+    return "a URL of another scheme" if "://" in setting else repr(setting[:40])
+
+
 class ZohoCRMHook(BaseHook):
     """Interact with Zoho CRM's Update Related Records API.
 
     :param zoho_conn_id: a connection of type ``zoho_crm``: login = client id, password = client
         secret, extras ``refresh_token`` (required), ``region`` or ``accounts_url``, ``mint_url`` (the
         full token URL where it is not ``{accounts_url}/oauth/v2/token``, e.g. a Vertical Solutions
-        portal), ``api_domain``, ``api_version``, ``token_cache`` (``file``, the default, ``memory``
-        or a ``redis://`` URL).
+        portal), ``api_domain``, ``api_version``, ``cache_backend`` (``file``, the default, ``memory``
+        or a ``redis://`` URL; also read as ``token_cache``, its earlier name).
     :param max_concurrency: most calls in flight at once; keep it at or below your edition's cap.
     :param retry: retry budget per call (attempts, backoff, deadline).
-    :param token_cache: where access tokens are shared; overrides the connection's ``token_cache``.
+    :param token_cache: where access tokens are shared; overrides the connection's ``cache_backend``.
     :param validate_related_list: check each related list name against Zoho's metadata
         (``GET /settings/related_lists?module=X``, once per module for this hook) before the first
         call, and fail with the valid names when it is not one of them. Needs the
@@ -108,7 +113,7 @@ class ZohoCRMHook(BaseHook):
     def _choose_token_cache(self) -> TokenCache:
         if self._token_cache is not None:
             return self._token_cache
-        setting = str(self._extras.get("token_cache") or "file").strip()
+        setting = str(self._extras.get("cache_backend") or "file").strip()
         choice = setting.lower()
         if choice == "memory":
             return PROCESS_CACHE
@@ -119,8 +124,8 @@ class ZohoCRMHook(BaseHook):
             return RedisTokenCache.from_url(setting)
         if choice != "file":
             raise ConnectionConfigError(
-                f"Connection {self.zoho_conn_id!r}: extra 'token_cache' must be file, memory or a "
-                "redis:// URL."
+                f"Connection {self.zoho_conn_id!r}: extra 'cache_backend' (Access Token Cache) must be "
+                f"file, memory or a redis:// URL, not {_quote_setting(setting)}."
             )
         try:
             return FileTokenCache()
@@ -210,11 +215,16 @@ class ZohoCRMHook(BaseHook):
         return self.api.delink_related_records(module, record_id, related_list, ids, external)
 
     def test_connection(self) -> tuple[bool, str]:
-        """Mint a token and call ``GET /users?type=CurrentUser``; never raises, never shows a secret."""
+        """Mint a token and call ``GET /users?type=CurrentUser``; never raises, never shows a secret.
+
+        The messages do not name the connection: the UI and REST API test a copy under a random
+        temporary id (``Connection 'onhlEfCu': ...`` would name no connection the user knows), and
+        the user knows which one they are testing.
+        """
         try:
             token = self.client.tokens.get()
         except (ZohoError, ConnectionConfigError) as exc:
-            return False, str(exc)
+            return False, self._without_conn_id(str(exc))
         except Exception as exc:
             return False, f"Could not reach Zoho Accounts: {type(exc).__name__}"
         where = f"{self.credentials.api_domain or token.api_domain} (API {self.credentials.api_version})"
@@ -235,6 +245,9 @@ class ZohoCRMHook(BaseHook):
         user = users[0] if isinstance(users[0], dict) else {}
         who = user.get("email") or user.get("full_name") or "the token's user"
         return True, f"Connected to Zoho CRM at {where} as {who}."
+
+    def _without_conn_id(self, message: str) -> str:
+        return message.removeprefix(f"Connection {self.zoho_conn_id!r}: ")
 
     # -- Airflow < 3.2 connection form (3.2+ reads conn-fields from get_provider_info) ---------
 

@@ -42,7 +42,7 @@ class ZohoCredentials:
                 label = {
                     "client_id": "login (Client ID)",
                     "client_secret": "password (Client Secret)",
-                    "refresh_token": "extra 'refresh_token'",
+                    "refresh_token": "extra 'refresh_token' (Refresh Token, under Extra Fields in the form)",
                 }[name]
                 raise ConnectionConfigError(f"Connection field {label} is missing or empty.")
         object.__setattr__(

@@ -19,6 +19,18 @@ REGIONS: dict[str, tuple[str, str]] = {
     "sa": ("https://accounts.zoho.sa", "https://www.zohoapis.sa"),
 }
 
+#: What each region is called where people pick one (the connection form's Data Centre list).
+REGION_NAMES: dict[str, str] = {
+    "us": "United States",
+    "eu": "Europe",
+    "in": "India",
+    "au": "Australia",
+    "jp": "Japan",
+    "cn": "China",
+    "ca": "Canada",
+    "sa": "Saudi Arabia",
+}
+
 API_VERSIONS = ("v2", "v2.1", "v3", "v4", "v5", "v6", "v7", "v8")
 
 #: Where Zoho mints tokens (research/zoho-api.md 1.1: the REGIONS above, plus accounts.zoho.uk listed

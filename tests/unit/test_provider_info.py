@@ -40,7 +40,7 @@ def test_names_match_the_public_contract():
         "mint_url",
         "api_domain",
         "api_version",
-        "token_cache",
+        "cache_backend",
     }
     assert conn["conn-fields"]["refresh_token"]["schema"]["format"] == "password"
     assert conn["ui-field-behaviour"]["hidden-fields"] == ["host", "port", "schema"]

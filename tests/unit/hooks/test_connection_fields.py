@@ -34,13 +34,39 @@ def test_provider_info_declares_every_field_of_the_table_and_nothing_else():
         assert fields[field.name]["description"] == field.description
 
 
-def test_regions_and_api_versions_come_from_the_core():
+def test_regions_and_api_versions_come_from_the_core_with_no_null_option():
+    """A ``None`` in an enum is a literal "null" option in Airflow 3.3's dropdowns."""
     fields = _connection_type()["conn-fields"]
-    assert fields["region"]["schema"]["enum"] == [*REGIONS, None]
-    assert fields["api_version"]["schema"]["enum"] == [*API_VERSIONS, None]
+    assert fields["region"]["schema"]["enum"] == [*REGIONS]
+    assert fields["api_version"]["schema"]["enum"] == [*API_VERSIONS]
     assert fields["api_version"]["schema"]["default"] == API_VERSIONS[0] == "v2"
     for region, (accounts, _api) in REGIONS.items():
         assert f"{region} ({accounts.removeprefix('https://')})" in fields["region"]["description"]
+
+
+def test_regions_are_shown_by_name_and_sign_in_domain():
+    shown = _connection_type()["conn-fields"]["region"]["schema"]["values_display"]
+    assert list(shown) == list(REGIONS)
+    assert shown["eu"] == "Europe (accounts.zoho.eu)"
+    assert shown["ca"] == "Canada (accounts.zohocloud.ca)"
+    assert all(label != code for code, label in shown.items())
+
+
+def test_no_field_is_required_by_its_schema_and_the_required_one_says_so():
+    """A non-null field turns 3.3's collapsed "Extra Fields" section red with no visible reason."""
+    fields = _connection_type()["conn-fields"]
+    assert all(f["schema"]["type"] == ["string", "null"] for f in fields.values())
+    required = [f for f in EXTRA_FIELDS if f.required]
+    assert [f.name for f in required] == ["refresh_token"]
+    assert all("(required)" in f.label and f.description.startswith("Required.") for f in required)
+
+
+def test_every_placeholder_example_is_also_in_the_description():
+    """Airflow 3.3's form does not show the extras' placeholders; the description is shown."""
+    for field in EXTRA_FIELDS:
+        if field.placeholder is not None:
+            example = field.placeholder.split(" (", 1)[0]
+            assert example in field.description, field.name
 
 
 def test_only_secret_fields_are_password_fields():
@@ -84,7 +110,7 @@ def _fake_wtforms(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_older_connection_form_shows_every_field_with_a_password_widget_for_secrets(monkeypatch):
     _fake_wtforms(monkeypatch)
     widgets = ZohoCRMHook.get_connection_form_widgets()
-    assert list(widgets) == NAMES  # token_cache included (it was missing before)
+    assert list(widgets) == NAMES  # cache_backend included (it was missing before)
     for field in EXTRA_FIELDS:
         widget = widgets[field.name]
         assert type(widget).__name__ == ("PasswordField" if field.secret else "StringField")
@@ -113,7 +139,7 @@ def test_extras_are_read_by_name_then_by_legacy_prefix():
         "accounts_url": None,
         "mint_url": None,
         "api_domain": None,
-        "token_cache": None,
+        "cache_backend": None,
         "api_version": "v8",
     }
 
@@ -130,18 +156,32 @@ def test_no_plain_extra_has_a_name_airflow_masks():
     """DESIGN.md: a plain extra named like a secret is shown as *** in the form and in every log."""
     sensitive = ("token", "secret", "password", "passwd", "api_key", "apikey", "private_key", "authorization")
     plain = [f.name for f in EXTRA_FIELDS if not f.secret and any(w in f.name for w in sensitive)]
-    assert set(plain) <= {"token_cache"}  # the redesign's rename of token_cache is still to come
+    assert plain == []
+
+
+def test_airflow_s_own_masker_hides_no_plain_extra_and_every_secret_one():
+    """The same check through Airflow's masker, whichever words its version treats as secret."""
+    masker = pytest.importorskip("airflow.sdk._shared.secrets_masker")
+    hidden = {f.name for f in EXTRA_FIELDS if masker.should_hide_value_for_key(f.name)}
+    assert hidden == {f.name for f in EXTRA_FIELDS if f.secret}
+    assert masker.should_hide_value_for_key("token_cache")  # why the extra was renamed
+
+
+def test_the_cache_backend_is_also_read_as_token_cache():
+    """Its earlier name, which Airflow masks (the form showed *** and saved the literal ***)."""
+    assert read_extras({"token_cache": "memory"})["cache_backend"] == "memory"
+    assert read_extras({"token_cache": "memory", "cache_backend": "file"})["cache_backend"] == "file"
+    assert read_extras({"extra__zoho_crm__token_cache": "memory"})["cache_backend"] == "memory"
 
 
 def test_a_renamed_field_still_reads_its_old_name(monkeypatch):
     renamed = tuple(
-        dataclasses.replace(f, name="cache", aliases=("token_cache",)) if f.name == "token_cache" else f
+        dataclasses.replace(f, name="cache", aliases=("cache_backend",)) if f.name == "cache_backend" else f
         for f in EXTRA_FIELDS
     )
     monkeypatch.setattr(connection_fields, "EXTRA_FIELDS", renamed)
-    assert connection_fields.read_extras({"token_cache": "memory"})["cache"] == "memory"
-    assert connection_fields.read_extras({"token_cache": "memory", "cache": "file"})["cache"] == "file"
-    assert connection_fields.read_extras({"extra__zoho_crm__token_cache": "memory"})["cache"] == "memory"
+    assert connection_fields.read_extras({"cache_backend": "memory"})["cache"] == "memory"
+    assert connection_fields.read_extras({"cache_backend": "memory", "cache": "file"})["cache"] == "file"
 
 
 def test_the_readme_connection_table_lists_every_field_region_and_version():

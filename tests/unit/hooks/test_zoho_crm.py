@@ -99,7 +99,7 @@ def test_a_connection_of_another_type_is_used_with_a_warning(connection, caplog)
 )
 def test_the_token_cache_setting_picks_the_cache(connection, tmp_path, monkeypatch, setting, expected):
     monkeypatch.setenv("ZOHOREL_TOKEN_CACHE_DIR", str(tmp_path / "tokens"))
-    extra = {"refresh_token": REFRESH, **({"token_cache": setting} if setting else {})}
+    extra = {"refresh_token": REFRESH, **({"cache_backend": setting} if setting else {})}
     cache = ZohoCRMHook(connection(extra=extra))._choose_token_cache()
     if expected is None:
         assert cache is PROCESS_CACHE
@@ -111,21 +111,47 @@ def test_a_redis_token_cache_url_is_masked(connection, masked):
     pytest.importorskip("redis")
     url = "redis://:redis-password@127.0.0.1:6379/15"
     cache = ZohoCRMHook(
-        connection(extra={"refresh_token": REFRESH, "token_cache": url})
+        connection(extra={"refresh_token": REFRESH, "cache_backend": url})
     )._choose_token_cache()
     assert type(cache).__name__ == "RedisTokenCache"
     assert url in masked
 
 
-def test_an_unknown_token_cache_is_refused_by_name(connection):
-    hook = ZohoCRMHook(connection("zoho_cache", extra={"refresh_token": REFRESH, "token_cache": "disk"}))
-    with pytest.raises(ConnectionConfigError, match="'zoho_cache': extra 'token_cache' must be file, memory"):
+def test_the_cache_backend_is_read_under_its_old_name_token_cache(connection):
+    extra = {"refresh_token": REFRESH, "token_cache": "memory"}
+    assert ZohoCRMHook(connection(extra=extra))._choose_token_cache() is PROCESS_CACHE
+
+
+def test_an_unknown_cache_backend_is_refused_by_name(connection):
+    hook = ZohoCRMHook(connection("zoho_cache", extra={"refresh_token": REFRESH, "cache_backend": "disk"}))
+    with pytest.raises(
+        ConnectionConfigError, match=r"'zoho_cache': extra 'cache_backend' .* must be file, memory"
+    ):
         hook._choose_token_cache()
+
+
+def test_an_unknown_cache_url_is_not_quoted(connection):
+    url = "memcache://:pw-4711@cache-host/0"
+    hook = ZohoCRMHook(connection(extra={"refresh_token": REFRESH, "cache_backend": url}))
+    with pytest.raises(ConnectionConfigError) as err:
+        hook._choose_token_cache()
+    assert "pw-4711" not in str(err.value)
+
+
+def test_a_connection_test_message_does_not_name_airflow_s_temporary_id(connection):
+    """The UI and REST API test a copy under a random id such as 'onhlEfCu'."""
+    hook = ZohoCRMHook(connection("onhlEfCu", extra={"region": "eu"}))
+    ok, message = hook.test_connection()
+    assert not ok
+    assert "onhlEfCu" not in message
+    assert message.startswith("Connection field extra 'refresh_token' (Refresh Token, under Extra Fields")
 
 
 def test_a_token_cache_passed_to_the_hook_wins_over_the_connection(connection):
     mine = MemoryTokenCache()
-    hook = ZohoCRMHook(connection(extra={"refresh_token": REFRESH, "token_cache": "disk"}), token_cache=mine)
+    hook = ZohoCRMHook(
+        connection(extra={"refresh_token": REFRESH, "cache_backend": "disk"}), token_cache=mine
+    )
     assert hook._choose_token_cache() is mine
     assert hook.client.tokens.cache is mine
 

@@ -110,7 +110,12 @@ REFUSALS = [
     ("no refresh token", {"records": ROWS}, {"refresh_token": None}, "extra 'refresh_token'"),
     ("http to a remote host", {"records": ROWS}, {"accounts_url": "http://example.com"}, "uses http://"),
     ("api version v9", {"records": ROWS}, {"api_version": "v9"}, "'api_version' is 'v9'"),
-    ("bad token cache", {"records": ROWS}, {"token_cache": "disk"}, "'token_cache' must be file"),
+    (
+        "bad cache backend",
+        {"records": ROWS},
+        {"cache_backend": "disk"},
+        "'cache_backend' (Access Token Cache) must be",
+    ),
     ("not an API name", {"records": ROWS, "related_list": "Lead List"}, {}, "is not a Zoho API name"),
     ("bad external", {"records": ROWS, "external": "Accounts.Ext"}, {}, "names neither side"),
     ("empty external", {"records": ROWS, "external": " "}, {}, "external must be an X-EXTERNAL value"),
