@@ -15,10 +15,11 @@ from __future__ import annotations
 import gc
 import itertools
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,6 +193,9 @@ class BatchRunner:
         waits = LockedWaits(self.locked_retry)
         not_sent: list[tuple[Batch, Mapping[str, str]]] = []  # queued when the run stopped
         pending: dict[Future[list[ItemResult]], tuple[Batch, Mapping[str, str]]] = {}
+        # Finished futures arrive here from their done-callbacks: one queue operation per batch,
+        # where ``concurrent.futures.wait`` re-arms a waiter on every pending future per answer.
+        finished: queue.SimpleQueue[Future[list[ItemResult]]] = queue.SimpleQueue()
         window = self.max_concurrency * 2  # enough queued work that no worker waits on this thread
         pool = ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="zohorel")
         try:
@@ -208,11 +212,11 @@ class BatchRunner:
                         continue
                     future = pool.submit(self._send, stop, waits, plan.spec, batch.parent_id, to_send)
                     pending[future] = (batch, previous)
+                    future.add_done_callback(finished.put)
                 if not pending:
                     break
                 timeout = max(0.0, next_progress - self.clock()) if self.progress else None
-                done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
-                for future in done:
+                for future in _finished(finished, timeout):
                     batch, previous = pending.pop(future)
                     results = self._collect(future, batch, previous, report)
                     if results is None:
@@ -270,6 +274,21 @@ class BatchRunner:
                 "below max_concurrency); stopped calling"
             )
         return results
+
+
+def _finished(
+    finished: queue.SimpleQueue[Future[list[ItemResult]]], timeout: float | None
+) -> list[Future[list[ItemResult]]]:
+    """The futures that have finished: at least one unless ``timeout`` passes first."""
+    try:
+        done = [finished.get(timeout=timeout)]
+    except queue.Empty:
+        return []
+    while True:
+        try:
+            done.append(finished.get_nowait())
+        except queue.Empty:
+            return done
 
 
 class _NotSent(Exception):
