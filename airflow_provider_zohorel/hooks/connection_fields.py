@@ -131,6 +131,24 @@ EXTRA_FIELDS: tuple[ExtraField, ...] = (
         aliases=("token_cache",),
     ),
     ExtraField(
+        "concurrency_budget",
+        "Concurrency Budget",
+        "A redis:// URL such as redis://redis-host:6379/0, to share one budget of concurrent Zoho "
+        "calls between every task and worker of the deployment (each call takes a slot, leased so "
+        "a dead worker's slots come back; needs the [redis] extra). Empty: each task is bounded by "
+        "its own max_concurrency only.",
+        placeholder="redis://redis-host:6379/0",
+    ),
+    ExtraField(
+        "concurrency_cap",
+        "Concurrency Cap",
+        "Size of the shared budget: your Zoho edition's concurrent-call cap, a number or an edition "
+        "(free 5, standard 10, professional 15, enterprise 20, ultimate 25; default standard). Used "
+        "with Concurrency Budget.",
+        placeholder="standard",
+        default="standard",
+    ),
+    ExtraField(
         "api_version",
         "API Version",
         f"CRM REST API version: {', '.join(API_VERSIONS)} (default {API_VERSIONS[0]}).",

@@ -15,9 +15,14 @@ from airflow_provider_zohorel._compat import BaseHook, mask_secret
 from airflow_provider_zohorel.hooks import connection_fields
 from airflow_provider_zohorel.hooks.connection_fields import EXTRA_FIELDS, read_extras
 from airflow_provider_zohorel.zoho.client import ClientSettings, ZohoClient
+from airflow_provider_zohorel.zoho.concurrency_budget import (
+    ConcurrencyBudget,
+    RedisConcurrencyBudget,
+    budget_name,
+)
 from airflow_provider_zohorel.zoho.credentials import ZohoCredentials
 from airflow_provider_zohorel.zoho.errors import ConnectionConfigError, ZohoError
-from airflow_provider_zohorel.zoho.limits import DEFAULT_MAX_CONCURRENCY
+from airflow_provider_zohorel.zoho.limits import DEFAULT_MAX_CONCURRENCY, parse_cap
 from airflow_provider_zohorel.zoho.related_records_api import RelatedRecordsApi
 from airflow_provider_zohorel.zoho.results import ItemResult
 from airflow_provider_zohorel.zoho.retry import RetryPolicy
@@ -27,6 +32,7 @@ from airflow_provider_zohorel.zoho.token_cache import (
     TokenCache,
     TokenCacheError,
 )
+from airflow_provider_zohorel.zoho.values import InvalidValue
 
 
 def _quote_setting(setting: str) -> str:
@@ -41,7 +47,9 @@ class ZohoCRMHook(BaseHook):
         secret, extras ``refresh_token`` (required), ``region`` or ``accounts_url``, ``mint_url`` (the
         full token URL where it is not ``{accounts_url}/oauth/v2/token``, e.g. a Vertical Solutions
         portal), ``api_domain``, ``api_version``, ``cache_backend`` (``file``, the default, ``memory``
-        or a ``redis://`` URL; also read as ``token_cache``, its earlier name).
+        or a ``redis://`` URL; also read as ``token_cache``, its earlier name), ``concurrency_budget`` (a
+        ``redis://`` URL: one budget of concurrent calls for the whole deployment) and
+        ``concurrency_cap`` (its size: a number or an edition).
     :param max_concurrency: most calls in flight at once; keep it at or below your edition's cap.
     :param retry: retry budget per call (attempts, backoff, deadline).
     :param token_cache: where access tokens are shared; overrides the connection's ``cache_backend``.
@@ -133,6 +141,29 @@ class ZohoCRMHook(BaseHook):
             self.log.warning("Zoho token cache: %s; sharing tokens within this process only", exc)
             return PROCESS_CACHE
 
+    def _choose_budget(self) -> ConcurrencyBudget | None:
+        """The deployment-wide concurrency budget of ``concurrency_budget`` (a Redis URL), sized by
+        ``concurrency_cap``; None without one (each task is then bounded by ``max_concurrency``)."""
+        setting = str(self._extras.get("concurrency_budget") or "").strip()
+        if not setting:
+            return None
+        if not setting.lower().startswith(("redis://", "rediss://", "unix://")):
+            raise ConnectionConfigError(
+                f"Connection {self.zoho_conn_id!r}: extra 'concurrency_budget' must be a redis:// URL "
+                "(or empty for no shared budget)."
+            )
+        mask_secret(setting)  # the URL may carry a Redis password
+        try:
+            cap = parse_cap(self._extras.get("concurrency_cap") or "standard")
+        except InvalidValue as exc:
+            raise ConnectionConfigError(
+                f"Connection {self.zoho_conn_id!r}: extra 'concurrency_cap': {exc}"
+            ) from None
+        credentials = self.credentials
+        return RedisConcurrencyBudget.from_url(
+            setting, cap, budget_name(credentials.client_id, credentials.accounts_url)
+        )
+
     # -- client ------------------------------------------------------------------------------
 
     def get_conn(self) -> ZohoClient:
@@ -146,6 +177,7 @@ class ZohoCRMHook(BaseHook):
             settings=self.settings,
             token_cache=self._choose_token_cache(),
             on_token=mask_secret,
+            budget=self._choose_budget(),
         )
 
     @cached_property

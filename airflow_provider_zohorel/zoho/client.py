@@ -13,6 +13,7 @@ total deadline (see :mod:`~airflow_provider_zohorel.zoho.transport`).
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import logging
 import random
@@ -27,6 +28,7 @@ import requests
 import requests.auth
 
 from airflow_provider_zohorel import __version__
+from airflow_provider_zohorel.zoho.concurrency_budget import ConcurrencyBudget
 from airflow_provider_zohorel.zoho.credentials import ZohoCredentials
 from airflow_provider_zohorel.zoho.errors import (
     CONFIGURATION_CODES,
@@ -212,8 +214,12 @@ class ZohoClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        budget: ConcurrencyBudget | None = None,
     ) -> None:
         self.credentials = credentials
+        #: The deployment-wide budget every attempt takes a slot from (None: this client's
+        #: ``max_concurrency`` only), see :mod:`~airflow_provider_zohorel.zoho.concurrency_budget`.
+        self.budget = budget
         self.settings = settings or ClientSettings()
         self.session = session or new_session(self.settings.max_concurrency)
         self.sleep = sleep
@@ -329,7 +335,10 @@ class ZohoClient:
         # One attempt may take connect + read timeout in all, and never run past the retry deadline:
         # read_timeout alone bounds each socket read, which a dripping server renews at will.
         total = max(0.001, min(settings.connect_timeout + settings.read_timeout, time_left))
-        with self.limiter.slot(), exchange_deadline(total) as deadline:
+        # The shared slot is leased for as long as this attempt may last, and taken after the local
+        # one: threads of this task queue here, and only calls about to be sent hold the budget.
+        shared = self.budget.slot(total) if self.budget is not None else contextlib.nullcontext()
+        with self.limiter.slot(), shared, exchange_deadline(total) as deadline:
             self.stats.add(calls=1)
             try:
                 raw = self.session.request(

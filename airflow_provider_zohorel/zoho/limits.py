@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_zohorel.zoho.values import InvalidValue
+from airflow_provider_zohorel.zoho.values import InvalidValue, show_value
 
 #: Related records per Update Related Records call (research/zoho-api.md 2.2: "up to 100").
 MAX_BATCH = 100
@@ -22,4 +22,20 @@ def check_batch_size(value: Any) -> int:
     """``value`` if it is a whole number of records Zoho accepts in one call (1 to 100)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BATCH:
         raise InvalidValue(f"batch_size must be an integer from 1 to {MAX_BATCH}, got {value!r}")
+    return value
+
+
+def parse_cap(value: Any) -> int:
+    """A concurrency cap given as a whole number of calls (``10``, ``"10"``) or an edition name."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in EDITION_CONCURRENCY:
+            return EDITION_CONCURRENCY[text]
+        if text.isdigit():
+            value = int(text)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidValue(
+            f"the concurrency cap must be a whole number of calls (at least 1) or an edition "
+            f"({', '.join(EDITION_CONCURRENCY)}), got {show_value(value)}"
+        )
     return value

@@ -113,6 +113,8 @@ def test_airflow_cli_lists_the_provider_its_connection_type_and_form(capsys):
             "api_domain",
             "api_version",
             "cache_backend",
+            "concurrency_budget",
+            "concurrency_cap",
         )
     }
     assert set(widgets) == names

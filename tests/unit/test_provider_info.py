@@ -38,6 +38,8 @@ def test_names_match_the_public_contract():
         "region",
         "accounts_url",
         "mint_url",
+        "concurrency_budget",
+        "concurrency_cap",
         "api_domain",
         "api_version",
         "cache_backend",

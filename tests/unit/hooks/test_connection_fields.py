@@ -140,6 +140,8 @@ def test_extras_are_read_by_name_then_by_legacy_prefix():
         "mint_url": None,
         "api_domain": None,
         "cache_backend": None,
+        "concurrency_budget": None,
+        "concurrency_cap": None,
         "api_version": "v8",
     }
 

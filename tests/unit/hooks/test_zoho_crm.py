@@ -164,3 +164,38 @@ def test_client_settings_come_from_the_hook_arguments():
         7.0,
     )
     assert ZohoCRMHook("unused").settings.max_concurrency == DEFAULT_MAX_CONCURRENCY
+
+
+def test_no_concurrency_budget_by_default(connection):
+    hook = ZohoCRMHook(connection())
+    assert hook._choose_budget() is None
+    assert hook.client.budget is None
+
+
+@pytest.mark.parametrize(("cap", "slots"), [(None, 10), ("ultimate", 25), ("Free", 5), ("12", 12), (7, 7)])
+def test_the_concurrency_budget_is_sized_by_the_cap_and_its_url_masked(connection, masked, cap, slots):
+    pytest.importorskip("redis")
+    url = "redis://:redis-password@127.0.0.1:6379/2"
+    extra = {"refresh_token": REFRESH, "concurrency_budget": url, **({"concurrency_cap": cap} if cap else {})}
+    budget = ZohoCRMHook(connection(extra=extra)).client.budget
+    assert type(budget).__name__ == "RedisConcurrencyBudget"
+    assert budget.cap == slots
+    assert url in masked
+    assert "1000.CLIENT" not in budget.key  # keyed by a digest of the client
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"concurrency_budget": "yes"}, "extra 'concurrency_budget' must be a redis:// URL"),
+        (
+            {"concurrency_budget": "redis://h/0", "concurrency_cap": "gold"},
+            "extra 'concurrency_cap'.*got 'gold'",
+        ),
+        ({"concurrency_budget": "redis://h/0", "concurrency_cap": "0"}, "extra 'concurrency_cap'.*got 0"),
+    ],
+)
+def test_a_bad_concurrency_budget_is_refused_by_name(connection, extra, message):
+    hook = ZohoCRMHook(connection("zoho_budget", extra={"refresh_token": REFRESH, **extra}))
+    with pytest.raises(ConnectionConfigError, match=f"'zoho_budget': {message}"):
+        hook._choose_budget()

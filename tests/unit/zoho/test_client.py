@@ -4,6 +4,8 @@ against the real emulator in tests/integration."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 import requests
 
@@ -412,3 +414,44 @@ def test_a_mint_url_replaces_the_accounts_token_path(requests_mock, sleeps):
     assert relate(client)[0].succeeded
     assert (mint.call_count, put.call_count) == (1, 1)
     assert "refresh_token=" in mint.last_request.text
+
+
+class RecordingBudget:
+    """A concurrency budget that records its leases and whether a slot is held."""
+
+    def __init__(self) -> None:
+        self.leases: list[float] = []
+        self.held = 0
+
+    @contextlib.contextmanager
+    def slot(self, lease):
+        self.leases.append(lease)
+        self.held += 1
+        try:
+            yield
+        finally:
+            self.held -= 1
+
+
+def test_every_attempt_takes_one_budget_slot_leased_for_its_deadline(requests_mock, sleeps):
+    budget = RecordingBudget()
+    creds = ZohoCredentials("1000.CLIENT", SECRET, REFRESH, accounts_url="https://accounts.zoho.eu")
+    client = ZohoClient(
+        creds,
+        settings=ClientSettings(connect_timeout=2, read_timeout=7, retry=RetryPolicy(max_attempts=3)),
+        token_cache=MemoryTokenCache(),
+        sleep=lambda seconds: sleeps.append(budget.held),
+        budget=budget,
+    )
+    requests_mock.post(ACCOUNTS, json=token_body())
+    requests_mock.put(
+        URL,
+        [
+            {"status_code": 500, "json": error("INTERNAL_ERROR")},
+            {"status_code": 200, "json": {"data": [item()]}},
+        ],
+    )
+    assert [r.code for r in relate(client)] == ["SUCCESS"]
+    assert budget.leases == [9, 9]  # one slot per attempt, leased for connect + read timeout
+    assert sleeps == [0]  # none held while backing off
+    assert budget.held == 0

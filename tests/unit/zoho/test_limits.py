@@ -13,6 +13,7 @@ from airflow_provider_zohorel.zoho.limits import (
     EDITION_CONCURRENCY,
     MAX_BATCH,
     check_batch_size,
+    parse_cap,
 )
 from airflow_provider_zohorel.zoho.planning import build_plan
 from airflow_provider_zohorel.zoho.relation_catalog import resolve_relation
@@ -48,3 +49,17 @@ def test_the_readme_quotes_every_edition_cap():
     assert f"| `{DEFAULT_MAX_CONCURRENCY}` |" in row
     for edition, cap in EDITION_CONCURRENCY.items():
         assert f"{edition.capitalize()} {cap}" in row
+
+
+@pytest.mark.parametrize(
+    ("value", "cap"), [(10, 10), ("25", 25), ("standard", 10), (" Ultimate ", 25), ("free", 5), (1, 1)]
+)
+def test_a_concurrency_cap_is_a_number_or_an_edition(value, cap):
+    assert parse_cap(value) == cap
+
+
+@pytest.mark.parametrize("value", [0, -3, "0", "gold", 2.5, True, None, "x" * 500])
+def test_any_other_concurrency_cap_is_refused_with_the_choices(value):
+    with pytest.raises(InvalidValue, match=r"whole number of calls.*free, standard") as raised:
+        parse_cap(value)
+    assert len(str(raised.value)) < 250  # a huge value is not quoted in full
