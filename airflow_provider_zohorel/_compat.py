@@ -13,9 +13,27 @@ AIRFLOW_V_3_1_PLUS = Version("3.1.0") <= _BASE
 AIRFLOW_V_3_3_PLUS = Version("3.3.0") <= _BASE
 
 
+#: Airflow's ``[logging] min_length_masked_secret`` default: shorter values are never masked.
+DEFAULT_MIN_MASKED_LENGTH = 5
+
+
+def min_masked_length() -> int:
+    """The shortest value Airflow's masker masks (it warns about, and skips, shorter ones)."""
+    try:
+        from airflow.sdk._shared.secrets_masker import _secrets_masker
+    except ImportError:  # Airflow before 3.2 keeps the masker elsewhere: its default applies
+        return DEFAULT_MIN_MASKED_LENGTH
+    length = getattr(_secrets_masker(), "min_length_to_mask", DEFAULT_MIN_MASKED_LENGTH)
+    return length if isinstance(length, int) else DEFAULT_MIN_MASKED_LENGTH
+
+
 def mask_secret(secret: Any, name: str | None = None) -> None:
-    """Register a value with Airflow's secrets masker (task process and supervisor)."""
-    if not secret:
+    """Register a value with Airflow's secrets masker (task process and supervisor).
+
+    A string too short to mask is not registered: Airflow would skip it anyway, after logging
+    "Skipping masking for a secret as it's too short" at the top of the task log.
+    """
+    if not secret or (isinstance(secret, str) and len(secret) < min_masked_length()):
         return
     try:
         from airflow.sdk.log import mask_secret as masker

@@ -42,6 +42,13 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 LOG_FAILED_ITEMS = 10
+#: What the rows this task writes to its Task State Store (the UI's tab of that name) are.
+STATE_STORE_NOTE = (
+    "Resume: finished batches are recorded in this task's Task State Store under the keys "
+    "zohorel/done/0, zohorel/done/1, ...; each value maps a hash of one batch (parent, related ids, "
+    "field values) to what Zoho answered per item, run-length coded (a = added, u = updated, "
+    "- = not related), so a retry or Clear skips what an earlier try related."
+)
 
 
 class UpdateRelatedRecordsOperator(BaseOperator):
@@ -294,6 +301,8 @@ class UpdateRelatedRecordsOperator(BaseOperator):
     ) -> Stop | None:
         store = context.get("task_state_store") if self.resume else None
         state = BatchStateStore(store) if store is not None else None
+        if state is not None:
+            self.log.info("%s", STATE_STORE_NOTE)
         if state is not None and state.previous_try:
             self.log.info("An earlier try of this task ran: batches it finished will not be sent again.")
         table = self._failed_items_table(context, spec)
@@ -358,6 +367,15 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             if verdict.tolerated:
                 self.log.warning("%s", verdict.reason)
             return result
+        # A plain line first: Airflow 3.3 shows the exception's message only inside the collapsed
+        # "Post Execute" group of the task log.
+        if verdict.outcome == SOFT_FAIL:
+            self.log.warning("Verdict: the task is skipped (soft fail): %s", verdict.reason)
+        elif verdict.unexpected is None:
+            again = "a retry can help" if verdict.retry_can_help else "a retry would not help"
+            self.log.error("Verdict: the task fails (%s): %s", again, verdict.reason)
+        else:
+            self.log.error("Verdict: the task fails on an unexpected error: %s", verdict.reason)
         if self.do_xcom_push:
             context["ti"].xcom_push(key="return_value", value=result)
         if verdict.outcome == SOFT_FAIL:
@@ -369,11 +387,24 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         raise AirflowFailException(verdict.reason)
 
     def _log_table(self, summary: RunSummary) -> None:
-        lines = [f"{'code':<28}{'items':>10}"]
+        calls = summary.batches - summary.resumed_batches - summary.batches_not_sent
+        lines = []
+        if summary.resumed:
+            lines.append(
+                f"{calls} call(s) sent by this try; {summary.resumed} of {summary.total} items were "
+                "already related by an earlier try and not sent again"
+                + (" (all of them: nothing to do)" if summary.resumed == summary.total else "")
+            )
+        lines.append(f"{'code':<28}{'items':>10}")
         lines += [f"{code:<28}{count:>10}" for code, count in sorted(summary.by_code.items())]
+        sent_now = summary.succeeded - summary.resumed
         lines.append(
-            f"total {summary.total}: succeeded {summary.succeeded} (added {summary.added}, updated "
-            f"{summary.updated}, resumed {summary.resumed}), failed {summary.failed}"
+            f"total {summary.total}: succeeded {summary.succeeded} (related by this try "
+            f"{sent_now}, already related by an earlier try {summary.resumed}; added "
+            f"{summary.added}, updated {summary.updated} in all), failed {summary.failed}"
+            if summary.resumed
+            else f"total {summary.total}: succeeded {summary.succeeded} (added {summary.added}, "
+            f"updated {summary.updated}), failed {summary.failed}"
         )
         for item in summary.failed_items[:LOG_FAILED_ITEMS]:
             lines.append(

@@ -47,10 +47,16 @@ class Progress:
     items_total: int
     failed: int
     elapsed: float
+    #: of ``items_done``: already related by an earlier try, not sent again (no call, no time)
+    items_resumed: int = 0
+    #: calls this try sent and got answered (a resumed batch needs none)
+    calls_sent: int = 0
 
     @property
     def rate(self) -> float:
-        return self.items_done / self.elapsed if self.elapsed > 0 else 0.0
+        """Items related per second by this try's own calls (resumed items took no call)."""
+        sent = self.items_done - self.items_resumed
+        return sent / self.elapsed if self.elapsed > 0 else 0.0
 
     @property
     def eta(self) -> float | None:
@@ -58,12 +64,19 @@ class Progress:
         return (self.items_total - self.items_done) / rate if rate > 0 else None
 
     def line(self) -> str:
-        eta = f"{self.eta:.0f} s" if self.eta is not None else "unknown"
+        left = self.items_total - self.items_done
+        eta = "0 s" if left == 0 else (f"{self.eta:.0f} s" if self.eta is not None else "unknown")
         pct = 100.0 * self.batches_done / self.batches_total if self.batches_total else 100.0
-        return (
+        text = (
             f"batches {self.batches_done}/{self.batches_total} ({pct:.0f}%), items {self.items_done}/"
-            f"{self.items_total}, {self.rate:.0f} items/s, failed {self.failed}, time left {eta}"
+            f"{self.items_total}"
         )
+        if self.items_resumed:
+            text += (
+                f" ({self.items_resumed} already related by an earlier try, not sent; "
+                f"{self.calls_sent} call(s) sent)"
+            )
+        return text + f", {self.rate:.0f} items/s sent, failed {self.failed}, time left {eta}"
 
 
 @dataclass
@@ -168,20 +181,30 @@ class BatchRunner:
         report = RunReport()
         started = self.clock()
         next_progress = started + self.progress_interval
-        done_batches = done_items = failed = 0
+        done_batches = done_items = failed = resumed_items = 0
 
         def finish(batch: Batch, results: list[ItemResult], resumed: int) -> None:
-            nonlocal done_batches, done_items, failed
+            nonlocal done_batches, done_items, failed, resumed_items
             on_batch(batch, results, resumed)
             done_batches += 1
             done_items += len(results)
+            resumed_items += resumed
             failed += sum(1 for r in results if not r.succeeded)
 
         def progress() -> None:
             if self.progress is not None:
                 now = self.clock()
                 self.progress(
-                    Progress(done_batches, plan.calls, done_items, plan.items, failed, now - started)
+                    Progress(
+                        done_batches,
+                        plan.calls,
+                        done_items,
+                        plan.items,
+                        failed,
+                        now - started,
+                        items_resumed=resumed_items,
+                        calls_sent=report.batches_sent,
+                    )
                 )
 
         # Everything alive now (the input rows, the plan, the process's own state) lives until the

@@ -286,3 +286,66 @@ def test_an_unavailable_accounts_server_fails_the_task_so_that_a_retry_can_work(
 def test_tolerated_failures_succeed():
     result, ti = finish(["SUCCESS", "INVALID_DATA"], max_failed_items=1)
     assert (result["outcome"], result["failed"], ti.pushed) == ("success", 1, {})
+
+
+# -- what the task log says --------------------------------------------------------------------
+
+
+@pytest.fixture
+def op_log():
+    return UpdateRelatedRecordsOperator(task_id="t", module="Campaigns", related_list="Leads", records=[])
+
+
+@pytest.fixture
+def logged(capsys):
+    """What the operator logged (Airflow's task logger writes through structlog to stdout)."""
+    return lambda: capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("policy", "raised", "line"),
+    [
+        ({"soft_fail": True}, AirflowSkipException, "Verdict: the task is skipped (soft fail): "),
+        ({}, AirflowException, "Verdict: the task fails (a retry can help): "),
+    ],
+)
+def test_a_failed_or_skipped_verdict_is_a_plain_log_line(op_log, logged, policy, raised, line):
+    """Airflow 3.3 shows the exception's message only in the collapsed "Post Execute" group."""
+    summary = RunSummary()
+    failure = ItemResult.failure("1", "INVALID_DATA", "nope")
+    summary.record(Batch("1", [{"id": "1"}], [0], "k"), [failure])
+    verdict = OutcomePolicy(**policy).decide(summary, None)
+    with pytest.raises(raised) as err:
+        op_log._finish({"ti": FakeTI()}, summary, verdict)
+    assert line + str(err.value) in logged()
+
+
+def test_a_success_logs_no_verdict_line(op_log, logged):
+    summary = RunSummary()
+    summary.record(
+        Batch("1", [{"id": "1"}], [0], "k"), [ItemResult("1", "SUCCESS", "", "", {}, 200, "added")]
+    )
+    op_log._finish({"ti": FakeTI()}, summary, OutcomePolicy().decide(summary, None))
+    assert "Verdict:" not in logged()
+
+
+def test_a_cleared_task_that_resent_nothing_says_so(op_log, logged):
+    """Not "succeeded 3 (added 3 ...)" alone, which reads as if this try related them."""
+    summary = RunSummary()
+    done = [ItemResult(str(i), "SUCCESS", "", "", {}, 200, "added") for i in range(3)]
+    summary.record(Batch("1", [{"id": r.related_id} for r in done], [0, 1, 2], "k"), done, resumed=3)
+    summary.resumed_batches = 1
+    op_log._log_table(summary)
+    text = logged()
+    assert (
+        "0 call(s) sent by this try; 3 of 3 items were already related by an earlier try and not sent "
+        "again (all of them: nothing to do)" in text
+    )
+    assert "succeeded 3 (related by this try 0, already related by an earlier try 3;" in text
+
+
+def test_the_task_state_store_rows_are_explained_in_the_log():
+    from airflow_provider_zohorel.operators import related_records, resume
+
+    assert f"{resume.CHUNK_PREFIX}0" in related_records.STATE_STORE_NOTE
+    assert "a = added, u = updated, - = not related" in related_records.STATE_STORE_NOTE

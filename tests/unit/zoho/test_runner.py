@@ -240,3 +240,12 @@ def test_lock_retry_bounds_are_validated():
     with pytest.raises(ValueError, match="max_total_wait must be a non-negative number"):
         LockedRetryPolicy(max_total_wait="1m")
     assert [LockedRetryPolicy().delay(n) for n in range(4)] == [2.0, 4.0, 8.0, 15.0]
+
+
+def test_progress_of_a_try_that_resent_nothing_says_so():
+    from airflow_provider_zohorel.zoho.runner import Progress
+
+    line = Progress(1, 1, 59, 59, 0, 0.07, items_resumed=59, calls_sent=0).line()
+    assert "items 59/59 (59 already related by an earlier try, not sent; 0 call(s) sent)" in line
+    assert "0 items/s sent" in line
+    assert "time left 0 s" in line
