@@ -118,8 +118,16 @@ def test_example_dag_runs_and_a_clear_reruns_without_resending(
 
     # The task logs (what the UI shows) tell the story and never show a secret.
     logs = [airflow.task_log(CAMPAIGN_DAG, run_id, CAMPAIGN_TASK, try_number) for try_number in (1, 2)]
-    assert "total 59: succeeded 59 (added 59, updated 0, resumed 0)" in logs[0]
+    assert "total 59: succeeded 59 (added 59, updated 0), failed 0" in logs[0]
     assert "batches it finished will not be sent again" in logs[1]
+    # The Clear's try says it did nothing, rather than "succeeded 59 (added 59 ...)".
+    assert (
+        "0 call(s) sent by this try; 59 of 59 items were already related by an earlier try and not "
+        "sent again (all of them: nothing to do)"
+    ) in logs[1]
+    assert "(59 already related by an earlier try, not sent; 0 call(s) sent)" in logs[1]
+    # What the Task State Store tab's rows are.
+    assert all("Task State Store under the keys zohorel/done/0" in log for log in logs)
     # What the bookkeeping cost, in the log: one write for both batches, then two reads and no write.
     assert "Resume bookkeeping (task_state_store): 1 reads (0 finished batches found), 1 writes" in logs[0]
     assert "Resume bookkeeping (task_state_store): 2 reads (2 finished batches found), 0 writes" in logs[1]
