@@ -8,6 +8,9 @@ tests/conftest.py configures two: tests/dags and dags_examples.
 from __future__ import annotations
 
 import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +41,70 @@ def reset_metadata_db_once() -> None:
 
         db.resetdb()
         _reset_done = True
+
+
+@dataclass(frozen=True)
+class PrivateAirflow:
+    """An Airflow home and SQLite metadata DB of one test, for the Airflow processes it starts.
+
+    Processes that write the metadata DB (``airflow tasks test``), and above all processes a test
+    kills with SIGKILL, must not share the session's DB: the security suite reads every XCom and
+    rendered field of it at the end, and a DB that several processes write and one dies writing
+    is the one thing SQLite does not promise to keep whole. The test reads this DB through
+    :meth:`session`, never through Airflow's session (which stays on the session DB).
+    """
+
+    home: Path
+    url: str
+    env: dict[str, str]
+
+    @contextmanager
+    def session(self) -> Iterator[Any]:
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import Session
+
+        engine = create_engine(self.url)
+        try:
+            with Session(engine) as session:
+                yield session
+                session.commit()
+        finally:
+            engine.dispose()
+
+    def keep_for_the_secrets_scan(self, name: str) -> None:
+        """Keep this DB's XComs and rendered fields, and the task logs under this home, as run
+        output: the security suite's scan reads only the session's DB and home."""
+        from airflow.models.renderedtifields import RenderedTaskInstanceFields
+        from airflow.models.xcom import XComModel
+
+        lines = []
+        with self.session() as session:
+            lines += [f"xcom {x.run_id}/{x.task_id}: {x.value!r}" for x in session.query(XComModel)]
+            rendered = session.query(RenderedTaskInstanceFields)
+            lines += [f"rendered {r.run_id}/{r.task_id}: {r.rendered_fields!r}" for r in rendered]
+        logs = self.home / "logs"
+        for path in sorted(p for p in logs.rglob("*") if p.is_file()) if logs.exists() else []:
+            lines.append(path.read_text(errors="replace"))
+        keep_output(name, "\n".join(lines))
+
+
+def private_airflow(directory: Path) -> PrivateAirflow:
+    """A private home under ``directory`` whose DB is a copy of the session's freshly migrated one
+    (SQLite's online backup: consistent, and seconds faster than ``airflow db migrate``).
+    Call after the ``airflow_db`` fixture."""
+    from airflow.configuration import conf
+
+    home = directory / "airflow-home"
+    home.mkdir(parents=True, exist_ok=True)
+    database = home / "airflow.db"
+    source_url = conf.get("database", "sql_alchemy_conn")
+    assert source_url.startswith("sqlite:///"), source_url
+    source_path = source_url.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(source_path)) as source, closing(sqlite3.connect(database)) as copy:
+        source.backup(copy)
+    url = f"sqlite:///{database}"
+    env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url}
+    return PrivateAirflow(home, url, env)
 
 
 def dag_bag(folder: Path) -> Any:

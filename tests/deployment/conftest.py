@@ -50,22 +50,34 @@ def airflow_deployment(
     tmp_path_factory: pytest.TempPathFactory, metadata_database: str, deployment_zoho: ZohoEmulator
 ) -> Iterator[AirflowDeployment]:
     """api-server + scheduler + dag-processor (LocalExecutor, Postgres), logged in as admin."""
-    root = tmp_path_factory.mktemp("airflow-deployment")
-    port = free_port()
-    deployment = AirflowDeployment(
-        home=root / "home",
-        logs=root / "process-logs",
-        env=deployment_env(root, metadata_database, port, deployment_zoho.base_url),
-        base_url=f"http://127.0.0.1:{port}",
-        token_cache=root / "token-cache",
-    )
-    _ACTIVE.append(deployment)
-    try:
-        launch(deployment, port)
-        yield deployment
-    finally:
-        deployment.stop()
-        _ACTIVE.remove(deployment)
+    # The api-server takes a port number, not a socket: a free port is picked, and if another
+    # process takes it before the api-server binds it ("address already in use"), the deployment
+    # is started again on another port.
+    for attempt in range(3):
+        root = tmp_path_factory.mktemp("airflow-deployment")
+        port = free_port()
+        deployment = AirflowDeployment(
+            home=root / "home",
+            logs=root / "process-logs",
+            env=deployment_env(root, metadata_database, port, deployment_zoho.base_url),
+            base_url=f"http://127.0.0.1:{port}",
+            token_cache=root / "token-cache",
+        )
+        _ACTIVE.append(deployment)
+        try:
+            try:
+                launch(deployment, port)
+            except AssertionError:
+                api_log = deployment.logs / "api-server.log"
+                lost_port = api_log.exists() and "address already in use" in api_log.read_text().lower()
+                if lost_port and attempt < 2:
+                    continue
+                raise
+            yield deployment
+            return
+        finally:
+            deployment.stop()
+            _ACTIVE.remove(deployment)
 
 
 @pytest.hookimpl(hookwrapper=True)

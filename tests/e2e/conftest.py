@@ -17,7 +17,6 @@ from airflow_provider_zohorel.emulator import (
 from tests.dag_runs import EXAMPLE_DAGS, TEST_DAGS, DagResult, dag_bag, run_dag_test
 
 FOLDERS = {"tests": TEST_DAGS, "examples": EXAMPLE_DAGS}
-PG_URI = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture
@@ -27,9 +26,9 @@ def load_dag_bag() -> Callable[[Path], Any]:
 
 
 @pytest.fixture
-def pg_uri() -> str:
-    """The Postgres database the warehouse tests use (trust auth on this machine)."""
-    return PG_URI
+def pg_uri(postgres_uri: str) -> str:
+    """The Postgres database the warehouse tests use: the session's own (tests/services.py)."""
+    return postgres_uri
 
 
 @pytest.fixture
@@ -59,21 +58,18 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
-def pg_warehouse(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
+def pg_warehouse(pg_uri: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
     """A Postgres ``warehouse_pg`` connection and a private schema (dropped afterwards)."""
     import psycopg
 
     schema = f"zohorel_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_URI, autocommit=True) as conn:
+    with psycopg.connect(pg_uri, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_WAREHOUSE_PG",
-        "postgresql://postgres@127.0.0.1:5432/test",
-    )
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_PG", pg_uri)
     try:
         yield "warehouse_pg", schema
     finally:
-        with psycopg.connect(PG_URI, autocommit=True) as conn:
+        with psycopg.connect(pg_uri, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 

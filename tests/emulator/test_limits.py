@@ -4,6 +4,7 @@ in-flight accounting (counts only; no timing assertions)."""
 from __future__ import annotations
 
 import threading
+import time
 
 import requests
 
@@ -16,32 +17,43 @@ TOO_MANY = {
 }
 
 
-def _fire_together(url, token, body, n):
-    """Send n PUTs from n threads released by one barrier; returns their responses."""
-    barrier = threading.Barrier(n)
-    responses: list[requests.Response] = []
-    lock = threading.Lock()
+def _fire_held(emu, requests_: list[tuple[str, str, dict]], admitted: int) -> list[requests.Response]:
+    """Send every ``(url, token, body)`` PUT from a thread of its own while the emulator holds every
+    admitted call (``hold_after_requests=0``, a test control). Once ``admitted`` calls are held
+    and every other one has been answered, the hold is released: the calls overlap by
+    construction, whatever the machine's speed. Returns the responses in request order."""
+    emu.admin.patch_config(hold_after_requests=0)
+    responses: list[requests.Response | None] = [None] * len(requests_)
 
-    def worker():
-        barrier.wait()
-        response = requests.put(
-            url, json=body, headers={"Authorization": f"Zoho-oauthtoken {token}"}, timeout=30
+    def worker(i: int, url: str, token: str, body: dict) -> None:
+        responses[i] = requests.put(
+            url, json=body, headers={"Authorization": f"Zoho-oauthtoken {token}"}, timeout=60
         )
-        with lock:
-            responses.append(response)
 
-    threads = [threading.Thread(target=worker) for _ in range(n)]
+    threads = [threading.Thread(target=worker, args=(i, *r)) for i, r in enumerate(requests_)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
-    return responses
+    deadline = time.monotonic() + 30
+    try:
+        while not (
+            emu.admin.counters()["held_requests"] == admitted
+            and sum(r is not None for r in responses) == len(requests_) - admitted
+        ):
+            assert time.monotonic() < deadline, (emu.admin.counters(), responses)
+            time.sleep(0.01)  # polling the emulator's counters, with a deadline
+        assert emu.admin.counters()["in_flight"] == admitted
+    finally:
+        emu.admin.patch_config(hold_after_requests=None)
+        for t in threads:
+            t.join()
+    assert all(r is not None for r in responses)
+    return responses  # type: ignore[return-value]
 
 
 def test_concurrency_cap_refuses_the_excess(emu, crm, world):
-    emu.admin.patch_config(latency_ms=300, concurrency_limit=2)
+    emu.admin.patch_config(concurrency_limit=2)
     url = f"{emu.base_url}/crm/v2/Leads/{world.leads[0]}/Campaigns"
-    responses = _fire_together(url, crm.token, {"data": [{"id": world.campaigns[0]}]}, 5)
+    responses = _fire_held(emu, [(url, crm.token, {"data": [{"id": world.campaigns[0]}]})] * 5, admitted=2)
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200, 200, 429, 429, 429]
     assert [r.json() for r in responses if r.status_code == 429] == [TOO_MANY] * 3
@@ -53,26 +65,15 @@ def test_concurrency_cap_refuses_the_excess(emu, crm, world):
 
 
 def test_cap_is_per_user_and_client(emu, crm, world):
-    emu.admin.patch_config(latency_ms=300, concurrency_limit=1)
+    """Two users' calls are in flight together under a cap of 1 each: both held at once, both 200."""
+    emu.admin.patch_config(concurrency_limit=1)
     other = emu.admin.create_credentials()
     other_token = emu.admin.access_token(other)
     url = f"{emu.base_url}/crm/v2/Leads/{world.leads[0]}/Campaigns"
     body = {"data": [{"id": world.campaigns[0]}]}
-    barrier = threading.Barrier(2)
-    results: dict[str, int] = {}
-
-    def worker(name, token):
-        barrier.wait()
-        results[name] = requests.put(
-            url, json=body, headers={"Authorization": f"Zoho-oauthtoken {token}"}, timeout=30
-        ).status_code
-
-    threads = [threading.Thread(target=worker, args=a) for a in (("a", crm.token), ("b", other_token))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert results == {"a": 200, "b": 200}
+    responses = _fire_held(emu, [(url, crm.token, body), (url, other_token, body)], admitted=2)
+    assert [r.status_code for r in responses] == [200, 200]
+    assert emu.admin.counters()["peak_in_flight"] == 2
 
 
 def test_sequential_requests_are_never_counted_twice(emu, crm, world):
@@ -85,9 +86,9 @@ def test_sequential_requests_are_never_counted_twice(emu, crm, world):
 
 
 def test_retry_after_header_when_enabled(emu, crm, world):
-    emu.admin.patch_config(latency_ms=300, concurrency_limit=1, retry_after_s=2)
+    emu.admin.patch_config(concurrency_limit=1, retry_after_s=2)
     url = f"{emu.base_url}/crm/v2/Leads/{world.leads[0]}/Campaigns"
-    responses = _fire_together(url, crm.token, {"data": [{"id": world.campaigns[0]}]}, 3)
+    responses = _fire_held(emu, [(url, crm.token, {"data": [{"id": world.campaigns[0]}]})] * 3, admitted=1)
     refused = [r for r in responses if r.status_code == 429]
     assert len(refused) == 2
     assert {r.headers["retry-after"] for r in refused} == {"2"}

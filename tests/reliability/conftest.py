@@ -27,11 +27,16 @@ def zoho(zoho_emulator_demo: ZohoEmulator, monkeypatch: pytest.MonkeyPatch, tmp_
 
 @pytest.fixture
 def watch(zoho: ZohoEmulator) -> Iterator[Callable[..., Watcher]]:
-    """``watch(condition, action)`` starts a :class:`Watcher` on its own admin session."""
+    """``watch(condition, action, hold_after=None)`` starts a :class:`Watcher` on its own admin
+    session (``hold_after``: the emulator holds later calls until the action is done)."""
     started: list[Watcher] = []
 
-    def start(condition: Callable[[dict[str, Any]], bool], action: Callable[[EmulatorAdmin], Any]) -> Watcher:
-        watcher = Watcher(EmulatorAdmin(zoho.base_url), condition, action).start()
+    def start(
+        condition: Callable[[dict[str, Any]], bool],
+        action: Callable[[EmulatorAdmin], Any],
+        hold_after: int | None = None,
+    ) -> Watcher:
+        watcher = Watcher(EmulatorAdmin(zoho.base_url), condition, action, hold_after).start()
         started.append(watcher)
         return watcher
 

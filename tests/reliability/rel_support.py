@@ -122,12 +122,16 @@ class Watcher:
     """Polls the emulator's counters (with a deadline) and acts once ``condition`` holds.
 
     This is how a test changes the world *mid-run* (revoke a permission, expire tokens) without
-    sleeping: the run itself is not touched.
+    sleeping: the run itself is not touched. With ``hold_after``, the emulator answers that many
+    CRM calls and holds every later one (its ``hold_after_requests`` test control) until the
+    action is done: the action comes after call ``hold_after`` and before any later call is
+    answered, however fast or slow the machine is.
     """
 
     admin: EmulatorAdmin
     condition: Callable[[dict[str, Any]], bool]
     action: Callable[[EmulatorAdmin], Any]
+    hold_after: int | None = None
     deadline: float = 60.0
     fired_at: dict[str, Any] | None = None
     error: BaseException | None = None
@@ -135,6 +139,8 @@ class Watcher:
     _thread: threading.Thread | None = None
 
     def start(self) -> Watcher:
+        if self.hold_after is not None:
+            self.admin.patch_config(hold_after_requests=self.hold_after)
         self._thread = threading.Thread(target=self._poll, name="watcher", daemon=True)
         self._thread.start()
         return self
@@ -144,13 +150,17 @@ class Watcher:
         try:
             while not self._stop.is_set() and time.monotonic() < end:
                 counters = self.admin.counters()
-                if self.condition(counters):
+                held = self.hold_after is None or counters["held_requests"] > 0
+                if held and self.condition(counters):
                     self.action(self.admin)
                     self.fired_at = counters
                     return
-                self._stop.wait(0.002)
+                self._stop.wait(0.005)
         except BaseException as exc:
             self.error = exc
+        finally:
+            if self.hold_after is not None:
+                self.admin.patch_config(hold_after_requests=None)  # never leave the run held
 
     def stop(self) -> None:
         self._stop.set()

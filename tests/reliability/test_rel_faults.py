@@ -109,7 +109,8 @@ def test_answers_slower_than_the_read_timeout_are_retried(zoho, slow_apply):
     outcome = execute_operator(records=records, max_concurrency=1, request_timeout=0.5)
     assert_accounted(records, outcome.summary, zoho.admin, scenario=f"slow answers, applied={slow_apply}")
     assert outcome.state == "success"
-    assert outcome.summary["client"]["network_errors"] == 2  # the two timeouts
+    # The two slow answers timed out (a bound: on a loaded machine another attempt may time out too).
+    assert outcome.summary["client"]["network_errors"] >= 2
     assert outcome.summary["updated"] == (60 if slow_apply else 0)  # the first batch, applied before
 
 
@@ -125,7 +126,12 @@ def test_a_timeout_on_every_attempt_fails_the_batch_with_timeout(zoho):
         request_retry=RetryPolicy(max_attempts=2, base_delay=0.001, max_delay=0.01),
     )
     assert_accounted(records, outcome.summary, zoho.admin, scenario="timeout on every attempt")
-    assert outcome.summary["by_code"] == {"TIMEOUT": 30, "SUCCESS": 30}
+    # The slow batch failed with TIMEOUT; the other one succeeds unless this machine is so loaded
+    # that its answers too miss 0.3 s twice (a bound, not a count that depends on scheduling).
+    by_code = outcome.summary["by_code"]
+    assert set(by_code) <= {"TIMEOUT", "SUCCESS"}
+    assert by_code["TIMEOUT"] >= 30
+    assert sum(by_code.values()) == 60
     assert outcome.state == "failed, retryable"
 
 

@@ -8,6 +8,9 @@ group is killed, as the OOM killer or a lost node would; then the task runs agai
 final state is complete, nothing is related twice, the batches the killed try had recorded as
 finished are not sent again, and the ones it finished after its last write are sent again (and
 counted: Zoho answers "relation updated").
+
+The task processes run on a private Airflow home and metadata DB (:func:`tests.dag_runs.private_airflow`):
+a process killed while it writes must not touch the session's DB, which other suites read after.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from tests.dag_runs import keep_output
+from tests.dag_runs import PrivateAirflow, keep_output, private_airflow
 from tests.reliability.accounting import assert_accounted, held_relations
 from tests.reliability.rel_support import memberships, seed_world
 
@@ -33,24 +36,25 @@ AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 DAG_ID, TASK_ID = "rel_kill", "relate"
 
 
-def create_run(run_id: str, conf: dict) -> None:
+def create_run(airflow: PrivateAirflow, run_id: str, conf: dict) -> None:
     """A manual DAG run, as the UI's Trigger creates it (the DAG serialized from its bundle first)."""
     from airflow.dag_processing.bundles.manager import DagBundlesManager
     from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
     from airflow.models.serialized_dag import SerializedDagModel
-    from airflow.utils.session import create_session
     from airflow.utils.state import DagRunState
     from airflow.utils.types import DagRunTriggeredByType, DagRunType
 
     manager = DagBundlesManager()
-    manager.sync_bundles_to_db()
+    with airflow.session() as session:
+        manager.sync_bundles_to_db(session=session)
     bundle = manager.get_bundle("tests")
     bundle.initialize()
     bag = BundleDagBag(dag_folder=bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
-    sync_bag_to_db(bag, bundle.name, bundle.version)
-    dag = SerializedDagModel.get_dag(DAG_ID)
+    with airflow.session() as session:
+        sync_bag_to_db(bag, bundle.name, bundle.version, session=session)
     now = pendulum.now("UTC")
-    with create_session() as session:
+    with airflow.session() as session:
+        dag = SerializedDagModel.get_dag(DAG_ID, session=session)
         dag.create_dagrun(
             run_id=run_id,
             logical_date=now,
@@ -64,35 +68,34 @@ def create_run(run_id: str, conf: dict) -> None:
         )
 
 
-def start_task(run_id: str, log: Path) -> subprocess.Popen:
+def start_task(airflow: PrivateAirflow, run_id: str, log: Path) -> subprocess.Popen:
     with log.open("wb") as out:
         return subprocess.Popen(
             [AIRFLOW, "tasks", "test", DAG_ID, TASK_ID, run_id],
+            env=airflow.env,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: the kill takes everything it started
         )
 
 
-def recorded_batches(run_id: str) -> set[str]:
+def recorded_batches(airflow: PrivateAirflow, run_id: str) -> set[str]:
     """Keys of the batches the task has recorded as finished in ``task_state_store`` (in chunks)."""
     from airflow.models.task_state_store import TaskStateStoreModel
-    from airflow.utils.session import create_session
 
     from airflow_provider_zohorel.operators.resume import CHUNK_PREFIX
 
-    with create_session() as session:
+    with airflow.session() as session:
         rows = session.query(TaskStateStoreModel).filter_by(dag_id=DAG_ID, run_id=run_id, task_id=TASK_ID)
         chunks = [json.loads(row.value) for row in rows if row.key.startswith(CHUNK_PREFIX)]
     return {key for chunk in chunks for key in chunk}
 
 
-def task_outcome(run_id: str) -> tuple[str, dict]:
+def task_outcome(airflow: PrivateAirflow, run_id: str) -> tuple[str, dict]:
     from airflow.models.taskinstance import TaskInstance
     from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
 
-    with create_session() as session:
+    with airflow.session() as session:
         ti = session.query(TaskInstance).filter_by(dag_id=DAG_ID, run_id=run_id, task_id=TASK_ID).one()
         xcom = (
             session.query(XComModel)
@@ -109,14 +112,15 @@ def test_a_killed_worker_loses_nothing_and_the_rerun_resumes(zoho, airflow_db, t
     # the task cannot finish before the kill, however fast or slow this machine is.
     zoho.admin.patch_config(latency_ms=50, hold_after_requests=8)
     run_id = f"kill_{os.getpid()}_{time.monotonic_ns()}"
-    create_run(run_id, {"module": "Campaigns", "related_list": "Leads", "records": records})
+    airflow = private_airflow(tmp_path)
+    create_run(airflow, run_id, {"module": "Campaigns", "related_list": "Leads", "records": records})
 
-    first = start_task(run_id, tmp_path / "first.log")
+    first = start_task(airflow, run_id, tmp_path / "first.log")
     deadline = time.monotonic() + 120
     try:
         # Calls held, and at least one chunk of finished batches written to the store (resume
         # writes are coalesced: the first comes about 1 s after the task opened its store).
-        while not zoho.admin.counters()["held_requests"] or not recorded_batches(run_id):
+        while not zoho.admin.counters()["held_requests"] or not recorded_batches(airflow, run_id):
             assert first.poll() is None, "the task ended before it could be killed"
             assert time.monotonic() < deadline, "the task related nothing in time"
             time.sleep(0.01)  # polling the emulator and the store, with a deadline
@@ -132,7 +136,7 @@ def test_a_killed_worker_loses_nothing_and_the_rerun_resumes(zoho, airflow_db, t
         time.sleep(0.01)
 
     after_kill = held_relations(zoho.admin, "Campaigns-Leads", "Campaigns")
-    recorded = recorded_batches(run_id)
+    recorded = recorded_batches(airflow, run_id)
     killed_counters = zoho.admin.counters()
     assert 800 <= len(after_kill) < 2400, "killed before or after the interesting part"
     assert recorded, "the killed try recorded no finished batch in task_state_store"
@@ -140,11 +144,12 @@ def test_a_killed_worker_loses_nothing_and_the_rerun_resumes(zoho, airflow_db, t
     finished_not_recorded = len(after_kill) // 100 - len(recorded)
     assert finished_not_recorded >= 0
 
-    second = start_task(run_id, tmp_path / "second.log")
+    second = start_task(airflow, run_id, tmp_path / "second.log")
     assert second.wait(timeout=180) == 0, (tmp_path / "second.log").read_text(errors="replace")[-3000:]
     keep_output(f"reliability-kill-{run_id}-second", (tmp_path / "second.log").read_text(errors="replace"))
 
-    state, summary = task_outcome(run_id)
+    airflow.keep_for_the_secrets_scan(f"reliability-kill-{run_id}-metadata")
+    state, summary = task_outcome(airflow, run_id)
     assert state == "success"
     assert_accounted(records, summary, zoho.admin, scenario="worker killed, task re-run")
     counters = zoho.admin.counters()

@@ -67,6 +67,7 @@ def test_a_configuration_error_half_way_stops_at_once(zoho, watch):
     watcher = watch(
         lambda counters: counters["crm_requests"] >= 50,
         lambda admin: admin.set_permissions(DEMO_USER_ID, update_related=False),
+        hold_after=49,
     )
     outcome = execute_operator(records=records, max_concurrency=1)
     watcher.stop()

@@ -35,7 +35,7 @@ def test_tokens_expiring_mid_run_are_replaced_by_one_mint(zoho, watch):
     world = seed_world(zoho.admin, campaigns=60, leads=50)  # long enough to outlast the watcher
     records = memberships(world.campaigns, world.leads)
     zoho.admin.patch_config(latency_ms=40)
-    watcher = watch(after_calls(5), lambda admin: admin.expire_tokens())
+    watcher = watch(after_calls(5), lambda admin: admin.expire_tokens(), hold_after=5)
     outcome = execute_operator(records=records, max_concurrency=3)
     watcher.stop()
     assert watcher.fired_at is not None, "the run ended before the tokens could be expired"
@@ -56,7 +56,7 @@ def test_a_token_evicted_by_the_16th_mint_is_replaced(zoho, watch):
         for _ in range(15):
             admin.access_token(DEMO)
 
-    watcher = watch(after_calls(5), mint_fifteen)
+    watcher = watch(after_calls(5), mint_fifteen, hold_after=5)
     outcome = execute_operator(records=records, max_concurrency=3)
     watcher.stop()
     assert watcher.fired_at is not None, "the run ended before the token could be evicted"
@@ -79,7 +79,7 @@ def test_a_refresh_token_revoked_mid_run_stops_at_once(zoho, watch, max_concurre
         revoked.update(admin.counters()["requests"])
         admin.revoke_refresh_token(DEMO_REFRESH_TOKEN)
 
-    watcher = watch(after_calls(8), revoke)
+    watcher = watch(after_calls(8), revoke, hold_after=8)
     outcome = execute_operator(records=records, max_concurrency=max_concurrency)
     watcher.stop()
     assert watcher.fired_at is not None
@@ -139,7 +139,7 @@ def test_tokens_expiring_while_the_token_endpoint_throttles(zoho, watch):
         admin.set_faults(deny_mints_next=2)
         admin.expire_tokens()
 
-    watcher = watch(after_calls(5), expire_and_throttle)
+    watcher = watch(after_calls(5), expire_and_throttle, hold_after=5)
     client = demo_client(zoho.base_url, max_concurrency=3)
     client.minter.throttle_policy = RetryPolicy(max_attempts=5, base_delay=0.001, max_delay=0.01)
     summary = run_with_client(client, records)
@@ -168,13 +168,18 @@ def test_tokens_revoked_every_7th_call_with_10_in_flight_lose_nothing(zoho):
     def revoke_every_7th_call() -> None:
         admin = EmulatorAdmin(zoho.base_url)
         try:
+            # The emulator holds every call after the 7th (a test control) until the revocation
+            # is done, then the next 7 are let through: a revocation per 7 calls, on any machine.
             threshold = 7
+            admin.patch_config(hold_after_requests=threshold)
             while not stop.is_set():
-                if admin.counters()["crm_requests"] >= threshold:
+                if admin.counters()["held_requests"]:
                     revocations.append(admin.revoke_access_tokens())
                     threshold += 7
-                stop.wait(0.002)  # polling the emulator's counters, like the watchers
+                    admin.patch_config(hold_after_requests=threshold)
+                stop.wait(0.005)  # polling the emulator's counters, like the watchers
         finally:
+            admin.patch_config(hold_after_requests=None)
             admin.close()
 
     revoker = threading.Thread(target=revoke_every_7th_call, daemon=True)

@@ -33,18 +33,14 @@ from tests.security.hostile_server import json_response
 
 pytestmark = pytest.mark.integration
 
-REDIS_URL = "redis://127.0.0.1:6379/15"  # the shared token cache test's database, emptied around each test
 CAMPAIGN, LEAD = "3652397000000327001", "3652397000001829002"
 CREDS = ZohoCredentials("1000.CACHEATTACK", "cache-attack-secret", "1000.cache-attack-refresh")
 
 
 @pytest.fixture
-def redis_db():
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError as exc:  # pragma: no cover - the machine runs Redis (see .ci/run)
-        pytest.fail(f"Redis is not running on 127.0.0.1:6379: {exc}")
+def redis_db(redis_url):
+    """The suite's own Redis database (tests/services.py), emptied around each test."""
+    client = redis.Redis.from_url(redis_url)
     client.flushdb()
     yield client
     client.flushdb()
