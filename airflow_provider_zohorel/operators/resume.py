@@ -223,10 +223,12 @@ class BatchStateStore:
         from an earlier try); never blocks on the store."""
         if resumed and resumed == len(results):
             return  # wholly resumed: the store holds it already
-        if not self.enabled:
-            self._dropped += 1  # the store failed: a retry sends it again
-            return
         with self._cond:
+            # Checked under the lock the writer holds while it counts what it drops on a failure:
+            # a batch is either in that count or in ``_dropped``, never in neither.
+            if not self.enabled:
+                self._dropped += 1  # the store failed: a retry sends it again
+                return
             if self._closing:
                 return
             self._pending.append((batch.key, results))
