@@ -36,6 +36,15 @@ from airflow_provider_zohorel.zoho.retry import RetryPolicy
 from airflow_provider_zohorel.zoho.runner import BatchRunner, Progress
 from airflow_provider_zohorel.zoho.stops import InvalidArguments, Stop
 from airflow_provider_zohorel.zoho.summary import RunSummary
+from airflow_provider_zohorel.zoho.sync import (
+    DEFAULT_MAX_DELINK_RATIO,
+    MIRROR,
+    MODES,
+    DelinkGuardTripped,
+    DelinkPlan,
+    check_guard,
+    read_delinks,
+)
 from airflow_provider_zohorel.zoho.values import InvalidValue
 
 if TYPE_CHECKING:
@@ -96,6 +105,12 @@ class UpdateRelatedRecordsOperator(BaseOperator):
     :param locked_retry: how items Zoho answers ``RECORD_LOCKED`` are waited for and re-sent
         within the run (a :class:`~airflow_provider_zohorel.zoho.locked_items.LockedRetryPolicy`;
         default: 3 re-sends, waits from 2 s doubling up to 15 s, 60 s in all per run).
+    :param mode: ``upsert`` (default: add and update relations) or ``mirror``: every parent the
+        input names ends holding exactly what the input lists for it, what else it holds in
+        ``related_list`` is delinked. Parents absent from the input are never touched.
+    :param max_delink_ratio: the deletion guard (mirror): a run that would delink more than this
+        share (0..1) of the relations its parents hold fails before any call that writes, saying
+        how many; ``dry_run=True`` lists them.
     """
 
     template_fields: Sequence[str] = (
@@ -143,6 +158,8 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         external: str | None = None,
         validate_related_list: bool = False,
         locked_retry: LockedRetryPolicy | None = None,
+        mode: str = "upsert",
+        max_delink_ratio: float = DEFAULT_MAX_DELINK_RATIO,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -174,6 +191,8 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         self.external = external
         self.validate_related_list = validate_related_list
         self.locked_retry = locked_retry
+        self.mode = mode
+        self.max_delink_ratio = max_delink_ratio
 
     # -- execute: validate -> read input -> plan -> run -> decide -> finish -------------------------
 
@@ -229,6 +248,11 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             problems.append(
                 f"locked_retry must be a LockedRetryPolicy, got {type(self.locked_retry).__name__}"
             )
+        if self.mode not in MODES:
+            problems.append(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        ratio = self.max_delink_ratio
+        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1:
+            problems.append(f"max_delink_ratio must be a number from 0 to 1, got {ratio!r}")
         policy = None
         try:
             policy = OutcomePolicy(
@@ -273,6 +297,7 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             summary.refuse_input(exc.total_rows, exc.invalid_rows, exc.errors)
             raise
         with contextlib.closing(plan):
+            delinks = self._sync_step(hook, plan)
             self.log.info(
                 "Plan for %s%s: %d rows -> %d items (%d duplicates dropped) for %d parents in %d calls "
                 "of up to %d (%d credits), %d in parallel",
@@ -291,10 +316,39 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             if self.plan_only:
                 self.log.info("dry_run=True: nothing was sent to Zoho")
                 return None
-            if plan.items == 0:
-                self.log.info("No input rows: nothing to relate; the task succeeds without calling Zoho.")
+            if delinks is not None:
+                try:
+                    check_guard(delinks, self.max_delink_ratio)
+                except DelinkGuardTripped:
+                    summary.plan = plan.describe()
+                    raise
+            if plan.all_items == 0:
+                self.log.info("Nothing to relate or delink; the task succeeds without writing to Zoho.")
                 return None
             return self._run(context, hook, spec, plan, summary)
+
+    def _sync_step(self, hook: ZohoCRMHook, plan: Plan) -> DelinkPlan | None:
+        """Mirror mode: plan the delinks of what the input's parents hold beyond the input."""
+        if self.mode != MIRROR:
+            return None
+        delinks = read_delinks(
+            hook.api, plan, max_concurrency=self.max_concurrency, batch_size=self.batch_size
+        )
+        plan.follow_up = delinks
+        self.log.info(
+            "Mirror: the %d parent(s) of the input hold %d relation(s) in %s (read back in %d GET "
+            "call(s)); %d of them are not in the input and will be delinked in %d call(s) (%.1f%%, "
+            "max_delink_ratio=%g)",
+            plan.parents,
+            delinks.held,
+            plan.spec.label,
+            delinks.reads,
+            delinks.items,
+            delinks.calls,
+            100 * delinks.ratio,
+            self.max_delink_ratio,
+        )
+        return delinks
 
     def _run(
         self, context: Context, hook: ZohoCRMHook, spec: RelationSpec, plan: Plan, summary: RunSummary

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_zohorel.zoho.planning import Batch
-from airflow_provider_zohorel.zoho.results import ADDED, UPDATED, ItemResult
+from airflow_provider_zohorel.zoho.results import ADDED, REMOVED, UPDATED, ItemResult
 
 PREFIX = "zohorel/"
 CHUNK_PREFIX = PREFIX + "done/"
@@ -56,9 +56,9 @@ MAX_CHUNKS = 10_000
 #: Longest wait for the last write when the task ends; past it the batches are re-sent by a retry.
 CLOSE_TIMEOUT = 120.0
 
-_CODE = {ADDED: "a", UPDATED: "u"}
-_ACTION = {"a": ADDED, "u": UPDATED}
-_RUN = re.compile(r"([au-])([1-9][0-9]{0,3})")
+_CODE = {ADDED: "a", UPDATED: "u", REMOVED: "r"}
+_ACTION = {"a": ADDED, "u": UPDATED, "r": REMOVED}
+_RUN = re.compile(r"([aur-])([1-9][0-9]{0,3})")
 
 log = logging.getLogger(__name__)
 

@@ -46,15 +46,21 @@ def _row_name(index: int) -> str:
     return f"row {index}"
 
 
+#: What a batch does: relate its items (PUT) or delink them (DELETE, mirror mode).
+RELATE, DELINK = "relate", "delink"
+
+
 @dataclass(frozen=True)
 class Batch:
-    """One PUT: a parent and at most 100 related items (``{"id": ..., **fields}``) in send order;
-    ``row_indexes[i]`` is the input row item ``i`` came from."""
+    """One call: a parent and at most 100 related items (``{"id": ..., **fields}``) in send order;
+    ``row_indexes[i]`` is the input row item ``i`` came from (-1 for a delink, which no row names).
+    ``action`` is :data:`RELATE` (a PUT) or :data:`DELINK` (a DELETE of the items' ids)."""
 
     parent_id: str
     items: list[dict[str, Any]]
     row_indexes: list[int]
     key: str
+    action: str = RELATE
 
     @property
     def related_ids(self) -> list[str]:
@@ -153,6 +159,7 @@ class _SpillGroups:
     """
 
     def __init__(self, directory: str | None) -> None:
+        self.directory = directory
         self._dir = tempfile.TemporaryDirectory(prefix="zohorel-plan-", dir=directory)
         self.db = sqlite3.connect(os.path.join(self._dir.name, "plan.sqlite"), check_same_thread=False)
         self.db.executescript(
@@ -200,9 +207,28 @@ class _SpillGroups:
         self._dir.cleanup()
 
 
+class FollowUp(Protocol):
+    """Batches sent after a plan's own, such as a mirror run's delinks (:mod:`.sync`)."""
+
+    @property
+    def calls(self) -> int: ...
+
+    @property
+    def items(self) -> int: ...
+
+    def batches(self) -> Iterator[Batch]: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
 @dataclass
 class Plan:
-    """The batches to send and the figures a dry run reports."""
+    """The batches to send and the figures a dry run reports.
+
+    ``items``/``calls`` are the relate side; a sync step may drop items Zoho already holds
+    (``unchanged``) and add delinks (``follow_up``), which :attr:`all_items`/:attr:`all_calls`
+    and :meth:`batches` include.
+    """
 
     spec: RelationSpec
     batch_size: int
@@ -213,8 +239,60 @@ class Plan:
     calls: int
     _store: _MemoryGroups | _SpillGroups = field(repr=False)
     _codec: _FieldsCodec = field(repr=False)
+    unchanged: int = 0
+    follow_up: FollowUp | None = None
+
+    @property
+    def all_items(self) -> int:
+        return self.items + (self.follow_up.items if self.follow_up is not None else 0)
+
+    @property
+    def all_calls(self) -> int:
+        return self.calls + (self.follow_up.calls if self.follow_up is not None else 0)
+
+    def parent_groups(self) -> Iterator[tuple[str, list[str]]]:
+        """Each parent with the related ids the input lists for it, in parent order."""
+        parent: str | None = None
+        related: list[str] = []
+        for group_parent, rid, _row, _fields in self._store.grouped():
+            if group_parent != parent:
+                if parent is not None:
+                    yield parent, related
+                parent, related = group_parent, []
+            related.append(rid)
+        if parent is not None:
+            yield parent, related
+
+    def items_with_fields(self) -> Iterator[tuple[str, str, str]]:
+        """(parent, related id, canonical fields JSON) of every item, in send order."""
+        for parent, rid, _row, fields_json in self._store.grouped():
+            yield parent, rid, fields_json
+
+    def keep_only(self, send: Callable[[str, str, str], bool]) -> None:
+        """Drop the items ``send(parent, related, fields_json)`` refuses (Zoho holds them as they are):
+        they count as :attr:`unchanged`, and the calls are recounted for what is left."""
+        old = self._store
+        kept: _MemoryGroups | _SpillGroups = (
+            _MemoryGroups() if isinstance(old, _MemoryGroups) else _SpillGroups(old.directory)
+        )
+        dropped = 0
+        for item in old.grouped():
+            if send(item[0], item[1], item[3]):
+                kept.add(*item)
+            else:
+                dropped += 1
+        self.close()
+        self._store = kept
+        self.unchanged += dropped
+        self.items = self._store.size()
+        self.calls = sum(-(-n // self.batch_size) for n in self._store.counts())
 
     def batches(self) -> Iterator[Batch]:
+        yield from self._relate_batches()
+        if self.follow_up is not None:
+            yield from self.follow_up.batches()
+
+    def _relate_batches(self) -> Iterator[Batch]:
         parent: str | None = None
         encoded: list[tuple[str, str]] = []
         rows: list[int] = []
@@ -244,7 +322,9 @@ class Plan:
             "calls": self.calls,
             "batch_size": self.batch_size,
             # Update Related Records is not in Zoho's credit table: "all other APIs" cost 1 per call.
-            "credits": self.calls,
+            "credits": self.all_calls,
+            "unchanged": self.unchanged,
+            "delinks": self.follow_up.describe() if self.follow_up is not None else None,
         }
 
     def close(self) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 from airflow_provider_zohorel.zoho.errors import ZohoAuthError, ZohoConfigurationError, ZohoError
 from airflow_provider_zohorel.zoho.locked_items import RECORD_LOCKED, LockedRetryPolicy, LockedWaits
-from airflow_provider_zohorel.zoho.planning import Batch, Plan
+from airflow_provider_zohorel.zoho.planning import DELINK, Batch, Plan
 from airflow_provider_zohorel.zoho.related_records_api import RelatedRecordsApi
 from airflow_provider_zohorel.zoho.relation_catalog import RelationSpec
 from airflow_provider_zohorel.zoho.results import SUCCESS, ItemResult
@@ -111,6 +111,14 @@ class BatchRunner:
         self.progress_interval = progress_interval
         self.clock = clock
 
+    def _call(
+        self, action: str, spec: RelationSpec, parent_id: str, payload: list[dict[str, Any]]
+    ) -> list[ItemResult]:
+        """One PUT of the items, or (a mirror run's delinks) one DELETE of their ids."""
+        if action == DELINK:
+            return self.api.delink(spec, parent_id, [item["id"] for item in payload])
+        return self.api.send(spec, parent_id, payload)
+
     def _send(
         self,
         stop: threading.Event,
@@ -118,18 +126,19 @@ class BatchRunner:
         spec: RelationSpec,
         parent_id: str,
         payload: list[dict[str, Any]],
+        action: str,
     ) -> list[ItemResult]:
         """Worker side: skip once the run stopped; stop the run itself on a stopping answer, before
         this worker (or any other) can take the next queued batch."""
         if stop.is_set():
             raise _NotSent
         try:
-            results = self.api.send(spec, parent_id, payload)
+            results = self._call(action, spec, parent_id, payload)
         except BaseException:
             stop.set()  # configuration/auth errors, or a bug: nothing more goes out
             raise
         if any(r.code == RECORD_LOCKED for r in results):
-            results = self._resend_locked(stop, waits, spec, parent_id, payload, results)
+            results = self._resend_locked(stop, waits, spec, parent_id, payload, results, action)
         if _exhausted_on_429(results):
             stop.set()
         return results
@@ -142,6 +151,7 @@ class BatchRunner:
         parent_id: str,
         payload: list[dict[str, Any]],
         results: list[ItemResult],
+        action: str,
     ) -> list[ItemResult]:
         """Send the items Zoho answered RECORD_LOCKED again after a wait, while the bounds allow."""
         results = list(results)
@@ -165,7 +175,7 @@ class BatchRunner:
             if stop.wait(delay):
                 break  # the run stopped meanwhile: report them locked
             try:
-                again = self.api.send(spec, parent_id, [payload[i] for i in locked])
+                again = self._call(action, spec, parent_id, [payload[i] for i in locked])
             except Exception as exc:
                 stop.set()
                 code = exc.code if isinstance(exc, ZohoError) else "CLIENT_ERROR"
@@ -197,9 +207,9 @@ class BatchRunner:
                 self.progress(
                     Progress(
                         done_batches,
-                        plan.calls,
+                        plan.all_calls,
                         done_items,
-                        plan.items,
+                        plan.all_items,
                         failed,
                         now - started,
                         items_resumed=resumed_items,
@@ -233,7 +243,9 @@ class BatchRunner:
                         report.batches_resumed += 1
                         finish(batch, _merge(batch, previous, []), len(previous))
                         continue
-                    future = pool.submit(self._send, stop, waits, plan.spec, batch.parent_id, to_send)
+                    future = pool.submit(
+                        self._send, stop, waits, plan.spec, batch.parent_id, to_send, batch.action
+                    )
                     pending[future] = (batch, previous)
                     future.add_done_callback(finished.put)
                 if not pending:

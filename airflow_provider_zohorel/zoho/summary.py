@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_zohorel.zoho.client import ClientStats
-from airflow_provider_zohorel.zoho.planning import Batch, Plan
-from airflow_provider_zohorel.zoho.results import ADDED, ItemResult
+from airflow_provider_zohorel.zoho.planning import DELINK, Batch, Plan
+from airflow_provider_zohorel.zoho.results import ADDED, SUCCESS, ItemResult
 
 if TYPE_CHECKING:
     from airflow_provider_zohorel.zoho.runner import RunReport
     from airflow_provider_zohorel.zoho.stops import Stop
 
 DEFAULT_FAILED_ITEMS_CAP = 1000
+#: The ``row`` of a failed delink: no input row names a relation the input no longer lists.
+DELINK_ROW = "not in the input (mirror delink)"
 
 
 def _row_name(index: int) -> str:
@@ -50,8 +52,10 @@ class RunSummary:
     by_code: Counter[str] = field(default_factory=Counter)
     failed_items: list[dict[str, Any]] = field(default_factory=list)
     failed_items_truncated: int = 0  # failed items beyond the cap, not listed
-    # sync (the sync feature fills them; the contract lists them already)
+    # sync: relations delinked (mirror mode) and failed to delink, items skipped because the state
+    # table says Zoho holds them as they are (counted as succeeded, with code SUCCESS)
     delinked: int = 0
+    delink_failed: int = 0
     unchanged: int = 0
     # the input and the plan (refuse_input, planned)
     input_errors: list[str] = field(default_factory=list)
@@ -79,24 +83,29 @@ class RunSummary:
         for a failure table."""
         self.batches += 1
         self.resumed += resumed
+        delink = batch.action == DELINK
         failures = []
         for position, result in enumerate(results):
             self.total += 1
             self.by_code[result.code] += 1
             if result.succeeded:
                 self.succeeded += 1
-                if result.action == ADDED:
+                if delink:
+                    self.delinked += 1
+                elif result.action == ADDED:
                     self.added += 1
                 else:
                     self.updated += 1
                 continue
             self.failed += 1
+            if delink:
+                self.delink_failed += 1
             item = {
                 "record_id": batch.parent_id,
                 "id": result.related_id,
                 "code": result.code,
                 "message": result.message,
-                "row": self.row_name(batch.row_indexes[position]),
+                "row": DELINK_ROW if delink else self.row_name(batch.row_indexes[position]),
             }
             failures.append(item)
             if len(self.failed_items) < self.failed_items_cap:
@@ -117,8 +126,13 @@ class RunSummary:
         self.planning_seconds = round(seconds, 3)
         if dry_run:
             self.dry_run = True
-            self.total = plan.items
+            self.total = plan.all_items + plan.unchanged
             self.plan = plan.describe()
+        elif plan.unchanged:  # Zoho acknowledged them as they are in an earlier run
+            self.unchanged = plan.unchanged
+            self.total += plan.unchanged
+            self.succeeded += plan.unchanged
+            self.by_code[SUCCESS] += plan.unchanged
 
     def ran(
         self,
@@ -152,6 +166,7 @@ class RunSummary:
             "api_calls": self.client["calls"],
             "outcome": self.outcome,
             "delinked": self.delinked,
+            "delink_failed": self.delink_failed,
             "unchanged": self.unchanged,
             "batches": self.batches,
             "resumed_items": self.resumed,

@@ -35,6 +35,7 @@ SUMMARY_KEYS = {
     "api_calls",
     "outcome",
     "delinked",
+    "delink_failed",
     "unchanged",
     "batches",
     "resumed_items",
@@ -121,6 +122,8 @@ REFUSALS = [
     ("empty external", {"records": ROWS, "external": " "}, {}, "external must be an X-EXTERNAL value"),
     ("records not a list", {"records": 42}, {}, "records must be a list of dicts, got int"),
     ("invalid row", {"records": [{"record_id": C, "id": 1.5}]}, {}, "records[0]: 'id': 1.5 is a float"),
+    ("unknown mode", {"records": ROWS, "mode": "sync"}, {}, "mode must be one of upsert, mirror"),
+    ("ratio above 1", {"records": ROWS, "max_delink_ratio": 2}, {}, "max_delink_ratio must be a number"),
 ]
 
 
