@@ -26,9 +26,17 @@ from airflow_provider_zohorel.hooks.zoho_crm import ZohoCRMHook
 from airflow_provider_zohorel.operators.failed_items import FailedItemsTable, check_table_name
 from airflow_provider_zohorel.operators.inputs import DEFAULT_FETCH_SIZE, RecordsInput, SqlInput
 from airflow_provider_zohorel.operators.resume import BatchStateStore, task_channel
+from airflow_provider_zohorel.operators.state_table import StateTable, fields_hash
 from airflow_provider_zohorel.zoho.limits import DEFAULT_MAX_CONCURRENCY, MAX_BATCH, check_batch_size
 from airflow_provider_zohorel.zoho.locked_items import LockedRetryPolicy
-from airflow_provider_zohorel.zoho.planning import Batch, InvalidInput, Plan, RowSource, build_plan
+from airflow_provider_zohorel.zoho.planning import (
+    NULL_FIELDS,
+    Batch,
+    InvalidInput,
+    Plan,
+    RowSource,
+    build_plan,
+)
 from airflow_provider_zohorel.zoho.policy import SOFT_FAIL, SUCCESS_OUTCOME, OutcomePolicy, Verdict
 from airflow_provider_zohorel.zoho.relation_catalog import RelationSpec
 from airflow_provider_zohorel.zoho.results import ItemResult
@@ -44,6 +52,7 @@ from airflow_provider_zohorel.zoho.sync import (
     DelinkPlan,
     check_guard,
     read_delinks,
+    state_delinks,
 )
 from airflow_provider_zohorel.zoho.values import InvalidValue
 
@@ -111,6 +120,13 @@ class UpdateRelatedRecordsOperator(BaseOperator):
     :param max_delink_ratio: the deletion guard (mirror): a run that would delink more than this
         share (0..1) of the relations its parents hold fails before any call that writes, saying
         how many; ``dry_run=True`` lists them.
+    :param state_table: a table on ``sql_conn_id`` (created if missing) holding, per relation, a
+        hash of the fields Zoho acknowledged: only new or changed relations are sent, and mirror
+        mode delinks what left the input without reading Zoho back.
+    :param full_refresh: ignore ``state_table`` for this run (send everything, read Zoho back in
+        mirror mode) and rebuild it, e.g. after Zoho was edited by hand.
+    :param null_fields: ``send`` (default) NULL field values as ``null``, which clears the field
+        in Zoho, or ``omit`` them, which leaves what Zoho holds.
     """
 
     template_fields: Sequence[str] = (
@@ -124,6 +140,7 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         "record_id",
         "failed_items_table",
         "external",
+        "state_table",
     )
     template_ext: Sequence[str] = (".sql",)
     template_fields_renderers = {"sql": "sql", "records": "json", "parameters": "json"}
@@ -160,6 +177,9 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         locked_retry: LockedRetryPolicy | None = None,
         mode: str = "upsert",
         max_delink_ratio: float = DEFAULT_MAX_DELINK_RATIO,
+        state_table: str | None = None,
+        full_refresh: bool = False,
+        null_fields: str = "send",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -193,6 +213,9 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         self.locked_retry = locked_retry
         self.mode = mode
         self.max_delink_ratio = max_delink_ratio
+        self.state_table = state_table
+        self.full_refresh = full_refresh
+        self.null_fields = null_fields
 
     # -- execute: validate -> read input -> plan -> run -> decide -> finish -------------------------
 
@@ -250,6 +273,17 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             )
         if self.mode not in MODES:
             problems.append(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if self.state_table is not None:
+            if not self.sql_conn_id:
+                problems.append("state_table needs sql_conn_id (the connection it lives on)")
+            try:
+                check_table_name(self.state_table)
+            except ValueError as exc:
+                problems.append(str(exc).replace("failed_items_table", "state_table"))
+        if self.full_refresh and not self.state_table:
+            problems.append("full_refresh=True needs a state_table (it rebuilds it)")
+        if self.null_fields not in NULL_FIELDS:
+            problems.append(f"null_fields must be one of {', '.join(NULL_FIELDS)}, got {self.null_fields!r}")
         ratio = self.max_delink_ratio
         if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1:
             problems.append(f"max_delink_ratio must be a number from 0 to 1, got {ratio!r}")
@@ -292,12 +326,16 @@ class UpdateRelatedRecordsOperator(BaseOperator):
                 related_id_key=self.related_id_key,
                 record_id=self.record_id,
                 batch_size=self.batch_size,
+                null_fields=self.null_fields,
             )
         except InvalidInput as exc:
             summary.refuse_input(exc.total_rows, exc.invalid_rows, exc.errors)
             raise
-        with contextlib.closing(plan):
-            delinks = self._sync_step(hook, plan)
+        with contextlib.closing(plan), contextlib.ExitStack() as cleanup:
+            sync_state = self._state_table(context, spec)
+            if sync_state is not None:
+                cleanup.callback(sync_state.close)
+            delinks = self._sync_step(hook, plan, sync_state)
             self.log.info(
                 "Plan for %s%s: %d rows -> %d items (%d duplicates dropped) for %d parents in %d calls "
                 "of up to %d (%d credits), %d in parallel",
@@ -313,6 +351,8 @@ class UpdateRelatedRecordsOperator(BaseOperator):
                 self.max_concurrency,
             )
             summary.planned(plan, dry_run=self.plan_only, seconds=time.perf_counter() - planning_started)
+            if sync_state is not None:
+                summary.state_table = sync_state.describe()
             if self.plan_only:
                 self.log.info("dry_run=True: nothing was sent to Zoho")
                 return None
@@ -322,36 +362,82 @@ class UpdateRelatedRecordsOperator(BaseOperator):
                 except DelinkGuardTripped:
                     summary.plan = plan.describe()
                     raise
+            if sync_state is not None and self.full_refresh:
+                sync_state.clear()  # rebuilt from this run's acknowledged answers
             if plan.all_items == 0:
                 self.log.info("Nothing to relate or delink; the task succeeds without writing to Zoho.")
                 return None
-            return self._run(context, hook, spec, plan, summary)
+            try:
+                return self._run(context, hook, spec, plan, summary, sync_state)
+            finally:
+                if sync_state is not None:
+                    sync_state.flush()
+                    summary.state_table = sync_state.describe()
 
-    def _sync_step(self, hook: ZohoCRMHook, plan: Plan) -> DelinkPlan | None:
-        """Mirror mode: plan the delinks of what the input's parents hold beyond the input."""
-        if self.mode != MIRROR:
+    def _state_table(self, context: Context, spec: RelationSpec) -> StateTable | None:
+        if not self.state_table:
             return None
-        delinks = read_delinks(
-            hook.api, plan, max_concurrency=self.max_concurrency, batch_size=self.batch_size
-        )
+        assert self.sql_conn_id is not None  # _validate
+        ti = context["ti"]
+        owner = f"{ti.dag_id}.{ti.task_id}"
+        map_index = getattr(ti, "map_index", -1)
+        if isinstance(map_index, int) and map_index >= 0:
+            owner += f"[{map_index}]"
+        hook = BaseHook.get_connection(self.sql_conn_id).get_hook()  # type: ignore[no-untyped-call,unused-ignore]
+        return StateTable(hook, self.state_table, owner, spec)
+
+    def _sync_step(self, hook: ZohoCRMHook, plan: Plan, state: StateTable | None) -> DelinkPlan | None:
+        """What Zoho already holds: with a state table, items it acknowledged as they are are not
+        sent again; in mirror mode, what the input's parents hold beyond the input is delinked
+        (known from the state table, or read back)."""
+        known = None
+        if state is not None:
+            state.check_owners(parent for parent, _ in plan.parent_groups())
+            if self.full_refresh:
+                self.log.info(
+                    "full_refresh=True: state table %s ignored and rebuilt by this run", state.table
+                )
+            else:
+                known = state.load()
+                self.log.info("State table %s: %d relation(s) acknowledged earlier", state.table, len(known))
+        delinks = None
+        if self.mode == MIRROR:
+            if known is not None:
+                delinks = state_delinks(plan, known, batch_size=self.batch_size)
+            else:
+                delinks = read_delinks(
+                    hook.api, plan, max_concurrency=self.max_concurrency, batch_size=self.batch_size
+                )
+            self.log.info(
+                "Mirror: the %d parent(s) of the input hold %d relation(s) in %s (per %s, %d GET "
+                "call(s)); %d of them are not in the input and will be delinked in %d call(s) "
+                "(%.1f%%, max_delink_ratio=%g)",
+                plan.parents,
+                delinks.held,
+                plan.spec.label,
+                delinks.source,
+                delinks.reads,
+                delinks.items,
+                delinks.calls,
+                100 * delinks.ratio,
+                self.max_delink_ratio,
+            )
+        if known is not None:
+            plan.keep_only(
+                lambda parent, related, fields: known.get((parent, related)) != fields_hash(fields)
+            )
+            self.log.info("%d item(s) unchanged since Zoho acknowledged them: not sent", plan.unchanged)
         plan.follow_up = delinks
-        self.log.info(
-            "Mirror: the %d parent(s) of the input hold %d relation(s) in %s (read back in %d GET "
-            "call(s)); %d of them are not in the input and will be delinked in %d call(s) (%.1f%%, "
-            "max_delink_ratio=%g)",
-            plan.parents,
-            delinks.held,
-            plan.spec.label,
-            delinks.reads,
-            delinks.items,
-            delinks.calls,
-            100 * delinks.ratio,
-            self.max_delink_ratio,
-        )
         return delinks
 
     def _run(
-        self, context: Context, hook: ZohoCRMHook, spec: RelationSpec, plan: Plan, summary: RunSummary
+        self,
+        context: Context,
+        hook: ZohoCRMHook,
+        spec: RelationSpec,
+        plan: Plan,
+        summary: RunSummary,
+        sync_state: StateTable | None = None,
     ) -> Stop | None:
         store = context.get("task_state_store") if self.resume else None
         state = BatchStateStore(store) if store is not None else None
@@ -363,6 +449,8 @@ class UpdateRelatedRecordsOperator(BaseOperator):
 
         def on_batch(batch: Batch, results: list[ItemResult], resumed: int) -> None:
             failures = summary.record(batch, results, resumed=resumed)
+            if sync_state is not None:
+                sync_state.record(batch, results)
             if state is not None:
                 state.record(batch, results, resumed)
             if table is not None and failures:

@@ -78,6 +78,16 @@ def batch_key(spec: RelationSpec, parent_id: str, encoded_items: list[tuple[str,
     return digest.hexdigest()[:32]
 
 
+def canonical_json(fields: Mapping[str, Any]) -> str:
+    """An item's fields as one canonical text: what batch keys and the sync state table hash."""
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"))
+
+
+#: How NULL field values are read: sent as explicit nulls (which may clear the field in Zoho), or
+#: left out of the item (Zoho keeps what it holds).
+NULL_FIELDS = ("send", "omit")
+
+
 class _FieldsCodec:
     """Canonical JSON for an item's fields, memoised: most rows repeat a few field values
     ({"Member_Status": "Active"}), and encoding each row anew dominated planning time. The memo
@@ -94,9 +104,9 @@ class _FieldsCodec:
         try:
             cached = self._encoded.get(key)
         except TypeError:  # unhashable values (a lookup object such as a note's Parent_Id)
-            return json.dumps(fields, sort_keys=True, separators=(",", ":"))
+            return canonical_json(fields)
         if cached is None:
-            cached = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+            cached = canonical_json(fields)
             if len(self._encoded) < self.LIMIT:
                 self._encoded[key] = cached
         return cached
@@ -342,9 +352,17 @@ def build_plan(
     batch_size: int = MAX_BATCH,
     spill_threshold: int = DEFAULT_SPILL_THRESHOLD,
     spill_dir: str | None = None,
+    null_fields: str = "send",
 ) -> Plan:
-    """Read and validate every row, then group; raises :class:`InvalidInput` before anything is sent."""
+    """Read and validate every row, then group; raises :class:`InvalidInput` before anything is sent.
+
+    ``null_fields="omit"`` leaves fields whose value is NULL out of the item (before validation, so
+    a mandatory field that is NULL is reported missing); ``"send"`` sends them as ``null``.
+    """
     check_batch_size(batch_size)
+    if null_fields not in NULL_FIELDS:
+        raise InvalidValue(f"null_fields must be one of {', '.join(NULL_FIELDS)}, got {null_fields!r}")
+    omit_nulls = null_fields == "omit"
     row_name = rows.row_name if isinstance(rows, RowSource) else _row_name
     ids = _IdReaders(spec)
     fixed_parent = ids.parent(record_id, "record_id") if record_id is not None else None
@@ -362,7 +380,7 @@ def build_plan(
             try:
                 row = renames.apply(row, where)
                 parent, related, fields = _read_row(
-                    row, where, spec, ids, parent_id_key, related_id_key, fixed_parent, id_keys
+                    row, where, spec, ids, parent_id_key, related_id_key, fixed_parent, id_keys, omit_nulls
                 )
             except InvalidValue as exc:
                 invalid += 1
@@ -461,6 +479,7 @@ def _read_row(
     related_id_key: str,
     fixed_parent: str | None,
     ids: set[str],
+    omit_nulls: bool = False,
 ) -> tuple[str, str, dict[str, Any]]:
     if type(row) is not dict and not isinstance(row, Mapping):
         raise InvalidValue(f"{where}: expected a dict of column -> value, got {type(row).__name__}")
@@ -487,5 +506,8 @@ def _read_row(
             f"column (columns: {_columns(row)})"
         )
     related = id_readers.related(row[related_id_key], f"{where}: {related_id_key!r}")
-    fields = spec.check_fields({k: v for k, v in row.items() if k not in ids}, where)
+    if omit_nulls:
+        fields = spec.check_fields({k: v for k, v in row.items() if k not in ids and v is not None}, where)
+    else:
+        fields = spec.check_fields({k: v for k, v in row.items() if k not in ids}, where)
     return parent, related, fields

@@ -24,7 +24,7 @@ from airflow_provider_zohorel.zoho.errors import (
 from airflow_provider_zohorel.zoho.external_ids import InvalidExternalIds
 from airflow_provider_zohorel.zoho.planning import InvalidInput
 from airflow_provider_zohorel.zoho.relation_catalog import UnsupportedRelation
-from airflow_provider_zohorel.zoho.sync import DelinkGuardTripped
+from airflow_provider_zohorel.zoho.sync import DelinkGuardTripped, StateTableConflict
 from airflow_provider_zohorel.zoho.values import InvalidValue
 
 
@@ -93,6 +93,8 @@ class Stop:
             return cls._refused("INVALID_CONNECTION", str(error), error)
         if isinstance(error, DelinkGuardTripped):
             return cls._refused("DELINK_GUARD", str(error), error)
+        if isinstance(error, StateTableConflict):
+            return cls._refused("STATE_TABLE_CONFLICT", str(error), error)
         if isinstance(error, UnsupportedRelation):
             return cls._refused("UNSUPPORTED_RELATION", str(error), error)
         name = type(error).__name__

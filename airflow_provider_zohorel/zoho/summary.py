@@ -70,6 +70,8 @@ class RunSummary:
     seconds: float = 0.0
     client: dict[str, int] = field(default_factory=lambda: _client_counts(ClientStats()))
     failed_items_table: dict[str, Any] | None = None
+    #: the sync state table: its name, owner, rows written and removed by this run
+    state_table: dict[str, Any] | None = None
     #: what remembering finished batches for a retry cost (task_state_store reads, writes, seconds)
     resume_bookkeeping: dict[str, Any] | None = None
     # the verdict (conclude)
@@ -179,6 +181,7 @@ class RunSummary:
             "client": dict(self.client),
             "stopped_by": self.stopped_by,
             "failed_items_table": self.failed_items_table,
+            "state_table": self.state_table,
             "resume_bookkeeping": self.resume_bookkeeping,
             "input_errors": list(self.input_errors),
             "dry_run": self.dry_run,

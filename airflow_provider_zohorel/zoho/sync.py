@@ -39,6 +39,10 @@ class DelinkGuardTripped(Exception):
     """A mirror run would delink more than ``max_delink_ratio`` of what its parents hold."""
 
 
+class StateTableConflict(Exception):
+    """Another task's rows in the state table cover parents this run would sync."""
+
+
 @dataclass
 class DelinkPlan:
     """Relations to delink, per parent, in sorted id order; sent in calls of at most ``batch_size``.
@@ -193,3 +197,16 @@ def read_delinks(api: RelatedRecordsApi, plan: Plan, *, max_concurrency: int, ba
 
 def _external(spec: RelationSpec) -> Any:
     return spec.external.header if spec.external is not None else None
+
+
+def state_delinks(plan: Plan, known: Mapping[tuple[str, str], str], *, batch_size: int) -> DelinkPlan:
+    """Plan the delinks from a state table: what it says each parent of the input holds beyond the
+    input. No call to Zoho; relations Zoho holds that no run of this task acknowledged (added by
+    hand) are not known here, which ``full_refresh=True`` (a read-back run) catches up with."""
+    by_parent: dict[str, list[str]] = {}
+    for parent, related in known:
+        by_parent.setdefault(parent, []).append(related)
+    delinks = DelinkPlan(plan.spec, batch_size, source="state table")
+    for parent, listed in plan.parent_groups():
+        delinks.add(parent, by_parent.get(parent, ()), set(listed))
+    return delinks

@@ -6,47 +6,14 @@ worker calls it: what Zoho holds afterwards is read through the emulator's admin
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from airflow_provider_zohorel._compat import AirflowFailException
 from airflow_provider_zohorel.emulator import ZohoEmulator
-from airflow_provider_zohorel.operators.related_records import UpdateRelatedRecordsOperator
-from tests.integration.zoho_integration import CAMPAIGNS, FAST_RETRY, LEADS, crm_requests, make_hook
+from tests.integration.operator_runs import execute, held, members
+from tests.integration.zoho_integration import CAMPAIGNS, LEADS, crm_requests, make_hook
 
 pytestmark = pytest.mark.integration
-
-
-class FakeTI:
-    dag_id, task_id, run_id, try_number = "d", "t", "r", 1
-
-    def __init__(self) -> None:
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed[key] = value
-
-
-def execute(**kwargs: Any) -> tuple[dict[str, Any], BaseException | None]:
-    """(the summary, returned or pushed; the exception the task ended with, if any)."""
-    kwargs.setdefault("module", "Campaigns")
-    kwargs.setdefault("related_list", "Leads")
-    kwargs.setdefault("request_retry", FAST_RETRY)
-    op = UpdateRelatedRecordsOperator(task_id="t", **kwargs)
-    ti = FakeTI()
-    try:
-        return op.execute({"ti": ti}), None  # type: ignore[arg-type]
-    except Exception as exc:
-        return ti.pushed["return_value"], exc
-
-
-def members(campaign: str, leads: list[str], status: str = "Active") -> list[dict[str, Any]]:
-    return [{"record_id": campaign, "id": lead, "Member_Status": status} for lead in leads]
-
-
-def held(zoho: ZohoEmulator, campaign: str) -> dict[str, Any]:
-    return {r["id"]: r["fields"].get("Member_Status") for r in zoho.admin.relations_of(campaign, "Leads")}
 
 
 @pytest.fixture

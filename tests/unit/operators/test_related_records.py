@@ -48,6 +48,7 @@ SUMMARY_KEYS = {
     "client",
     "stopped_by",
     "failed_items_table",
+    "state_table",
     "resume_bookkeeping",
     "input_errors",
     "dry_run",
@@ -124,6 +125,14 @@ REFUSALS = [
     ("invalid row", {"records": [{"record_id": C, "id": 1.5}]}, {}, "records[0]: 'id': 1.5 is a float"),
     ("unknown mode", {"records": ROWS, "mode": "sync"}, {}, "mode must be one of upsert, mirror"),
     ("ratio above 1", {"records": ROWS, "max_delink_ratio": 2}, {}, "max_delink_ratio must be a number"),
+    ("state table, no db", {"records": ROWS, "state_table": "s"}, {}, "state_table needs sql_conn_id"),
+    (
+        "full refresh alone",
+        {"records": ROWS, "full_refresh": True},
+        {},
+        "full_refresh=True needs a state_table",
+    ),
+    ("null fields", {"records": ROWS, "null_fields": "drop"}, {}, "null_fields must be one of send, omit"),
 ]
 
 

@@ -198,3 +198,13 @@ def test_column_names_in_messages_cannot_forge_log_lines():
         build_plan([{"id": "2", "evil\nINFO - all good": 1}], spec=CAMPAIGN_LEADS)
     assert "evil\\nINFO" in str(err.value)
     assert "\nINFO" not in str(err.value)
+
+
+def test_null_fields_omit_leaves_nulls_out_and_send_keeps_them():
+    rows = [{"record_id": "100000000000000001", "id": "100000000000000002", "Member_Status": None}]
+    spec = resolve_relation("Campaigns", "Leads")
+    assert next(build_plan(rows, spec=spec).batches()).items == [
+        {"id": "100000000000000002", "Member_Status": None}
+    ]
+    omitted = build_plan(rows, spec=spec, null_fields="omit")
+    assert next(omitted.batches()).items == [{"id": "100000000000000002"}]
