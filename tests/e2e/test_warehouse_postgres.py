@@ -84,3 +84,25 @@ def test_failed_items_are_written_to_a_postgres_table(zoho, pg_warehouse, pg_uri
     by_try = {t: sorted(r[2] for r in rows if r[0] == t) for t in {r[0] for r in rows}}
     assert by_try == {1: sorted(unknown), 2: sorted(unknown)}  # every failure of every try, with context
     assert {(r[1], r[3], r[5]) for r in rows} == {(campaign, "INVALID_DATA", "relate")}
+    with psycopg.connect(pg_uri) as conn:
+        [(column_type,)] = conn.execute(
+            "SELECT data_type FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = 'zoho_failed_items' AND column_name = 'failed_at'",
+            (schema,),
+        ).fetchall()
+    assert column_type == "timestamp without time zone"
+
+    # The latest try only: what is still failing after the run, through the provider's reader.
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+    from airflow_provider_zohorel.operators.failed_items import read_latest_failed_items
+
+    latest = read_latest_failed_items(
+        PostgresHook(postgres_conn_id=conn_id),
+        f"{schema}.zoho_failed_items",
+        dag_id="e2e_sql",
+        task_id="relate",
+        run_id=result.run_id,
+    )
+    assert sorted(r["related_id"] for r in latest) == sorted(unknown)
+    assert {r["try_number"] for r in latest} == {2}

@@ -7,7 +7,13 @@ import json
 
 import pytest
 
-from airflow_provider_zohorel.operators.failed_items import COLUMNS, FailedItemsTable, check_table_name
+from airflow_provider_zohorel.operators.failed_items import (
+    COLUMNS,
+    FailedItemsTable,
+    check_table_name,
+    latest_try_sql,
+    read_latest_failed_items,
+)
 
 CONTEXT = {
     "dag_id": "d",
@@ -85,3 +91,41 @@ def test_a_bad_table_name_is_refused_before_any_sql(db):
 
     with pytest.raises(ValueError, match="plain table name"):
         FailedItemsTable(NoSql(), "x; DROP TABLE y", CONTEXT)
+
+
+def test_failed_at_is_a_timestamp_column_holding_utc(db):
+    import datetime as dt
+
+    table = FailedItemsTable(db, "zoho_failed", CONTEXT)
+    table.add([failure(1)])
+    table.flush()
+    types = {row[1]: row[2] for row in db.get_records("PRAGMA table_info(zoho_failed)")}
+    assert types["failed_at"] == "TIMESTAMP"
+    [(failed_at,)] = db.get_records("SELECT failed_at FROM zoho_failed")
+    written = dt.datetime.fromisoformat(failed_at)
+    assert written.tzinfo is None  # UTC, as a TIMESTAMP column stores it everywhere
+    assert abs(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - written) < dt.timedelta(minutes=5)
+    # SQLite's own date functions read it (it sorts and compares as a time)
+    assert db.get_records("SELECT julianday(failed_at) IS NOT NULL FROM zoho_failed") == [(1,)]
+
+
+def test_only_the_latest_try_of_each_task_run_is_read(db):
+    """With resume, the latest try re-sent only what was still failing: its rows are what is left."""
+    for context, items in (
+        ({"try_number": 1}, [failure(1), failure(2), failure(3)]),
+        ({"try_number": 2}, [failure(2)]),
+        ({"try_number": 1, "run_id": "other"}, [failure(9)]),
+    ):
+        table = FailedItemsTable(db, "zoho_failed", {**CONTEXT, **context})
+        table.add(items)
+        table.flush()
+    rows = read_latest_failed_items(db, "zoho_failed", dag_id="d", task_id="t", run_id="r")
+    assert [(r["related_id"], r["try_number"]) for r in rows] == [("2", 2)]
+    assert set(rows[0]) == set(COLUMNS)
+    every_run = db.get_records(f"SELECT f.run_id, f.related_id FROM ({latest_try_sql('zoho_failed')}) f")
+    assert sorted(every_run) == [("other", "9"), ("r", "2")]
+
+
+def test_the_latest_try_query_takes_only_a_plain_table_name():
+    with pytest.raises(ValueError, match="is not a plain table name"):
+        latest_try_sql("t; DROP TABLE x")
