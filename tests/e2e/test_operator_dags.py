@@ -164,6 +164,8 @@ def test_dry_run_plans_without_calling_zoho(zoho, run_dag):
         "calls": 3,
         "batch_size": 100,
         "credits": 3,
+        "unchanged": 0,  # no state table
+        "delinks": None,  # upsert mode: nothing would be delinked
     }
     assert zoho.admin.counters()["crm_requests"] == 0
 
