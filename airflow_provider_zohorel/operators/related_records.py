@@ -400,6 +400,8 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             else:
                 known = state.load()
                 self.log.info("State table %s: %d relation(s) acknowledged earlier", state.table, len(known))
+                if not known:  # a first run: what Zoho holds is not known yet, read it back
+                    known = None
         delinks = None
         if self.mode == MIRROR:
             if known is not None:

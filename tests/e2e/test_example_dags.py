@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -13,6 +17,7 @@ pytestmark = pytest.mark.e2e
 EXAMPLES = Path(__file__).resolve().parents[2] / "dags_examples"
 EXPECTED_DAGS = {
     "zoho_campaign_members",
+    "zoho_campaign_membership_sync",
     "zoho_deal_products",
     "zoho_deal_products_on_asset",
     "zoho_failure_policy",
@@ -84,3 +89,49 @@ def test_example_4_scale_out_shards_share_the_pool(zoho, warehouse, run_dag):
     assert len(shards) == 4
     assert sorted(s["xcom"]["total"] for s in shards.values()) == [0, 48, 48, 48]
     assert len(zoho.admin.export_relations()) == 144
+
+
+@pytest.fixture
+def sync_warehouse(pg_uri: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """``warehouse_pg`` on a private schema (its search_path), dropped afterwards."""
+    import psycopg
+
+    schema = f"sync_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_uri, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    where = urlsplit(pg_uri)
+    conn_doc = {
+        "conn_type": "postgres", "host": where.hostname, "port": where.port, "login": where.username,
+        "schema": where.path.lstrip("/"), "extra": {"options": f"-csearch_path={schema}"},
+    }  # fmt: skip
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_PG", json.dumps(conn_doc))
+    try:
+        yield schema
+    finally:
+        with psycopg.connect(pg_uri, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def test_example_5_daily_mirror_sync_sends_only_what_changed(zoho, sync_warehouse, pg_uri, run_dag):
+    import psycopg
+
+    first = run_dag("zoho_campaign_membership_sync", bundle="examples")
+    assert first.state == "success"
+    day1 = first.summary("sync_campaign_members")
+    assert (day1["total"], day1["added"], day1["delinked"], day1["unchanged"]) == (70, 70, 0, 0)
+    assert day1["api_calls"] == 2 + 2  # one GET per campaign (nothing held yet), one PUT each
+    zoho.admin.reset_counters()
+
+    second = run_dag("zoho_campaign_membership_sync", conf={"day": 2}, bundle="examples")
+    assert second.state == "success"
+    day2 = second.summary("sync_campaign_members")
+    assert (day2["unchanged"], day2["updated"], day2["delinked"], day2["failed"]) == (64, 1, 5, 0)
+    assert day2["api_calls"] == 2  # one PUT (lead 02's status), one DELETE (five leavers); no GET
+    held = {
+        r["id"]: r["fields"]["Member_Status"] for r in zoho.admin.relations_of("3652397000000327001", "Leads")
+    }
+    assert set(held) == {f"36523970000018290{n:02d}" for n in range(2, 36)}
+    assert held["3652397000001829002"] == "Responded"
+    with psycopg.connect(pg_uri) as conn:
+        rows = conn.execute(f"SELECT count(*) FROM {sync_warehouse}.zoho_sync_state").fetchone()
+    assert rows == (65,)  # the state table equals what Zoho holds

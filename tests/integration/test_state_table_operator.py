@@ -18,20 +18,21 @@ from tests.integration.zoho_integration import CAMPAIGNS, LEADS, crm_requests
 
 pytestmark = pytest.mark.integration
 
-PG_URI = "postgresql://postgres@127.0.0.1:5432/test"
+PG_URI: list[str] = []
 
 
 @pytest.fixture
-def state(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh state table name on the ``sync_pg`` connection (dropped afterwards)."""
+def state(postgres_uri: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh state table name on the ``sync_pg`` connection (the session's own database)."""
     import psycopg
 
     table = f"sync_state_{uuid.uuid4().hex[:10]}"
-    monkeypatch.setenv("AIRFLOW_CONN_SYNC_PG", PG_URI)
+    monkeypatch.setenv("AIRFLOW_CONN_SYNC_PG", postgres_uri)
+    PG_URI[:] = [postgres_uri]
     try:
         yield table
     finally:
-        with psycopg.connect(PG_URI, autocommit=True) as conn:
+        with psycopg.connect(postgres_uri, autocommit=True) as conn:
             conn.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -39,7 +40,7 @@ def rows(table: str) -> dict[tuple[str, str, str], str]:
     """(owner, parent, related) -> fields_hash."""
     import psycopg
 
-    with psycopg.connect(PG_URI) as conn:
+    with psycopg.connect(PG_URI[0]) as conn:
         found = conn.execute(f"SELECT owner, parent_id, related_id, fields_hash FROM {table}").fetchall()
     return {(o, p, r): h for o, p, r, h in found}
 
