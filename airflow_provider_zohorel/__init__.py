@@ -45,4 +45,5 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "connection-types": [provider_connection_type()],
+        "extra-links": ["airflow_provider_zohorel.operators.links.ZohoCRMRecordsLink"],
     }

@@ -132,6 +132,10 @@ class DagResult:
     def task_state(self, task_id: str = "relate") -> str:
         return str(self.tasks[task_id]["state"])
 
+    def links(self, task_id: str = "relate") -> dict[str, Any]:
+        """The task's extra links as the UI shows them: link class name -> URL."""
+        return dict(self.tasks[task_id]["links"])
+
     def tries(self, task_id: str = "relate") -> int:
         return int(self.tasks[task_id]["try_number"])
 
@@ -158,10 +162,17 @@ def run_dag_test(dag_id: str, folder: Path = TEST_DAGS, conf: dict[str, Any] | N
                 )
                 .one_or_none()
             )
+            links = (
+                session.query(XComModel)
+                .filter_by(dag_id=dag_id, run_id=run.run_id, task_id=ti.task_id, map_index=ti.map_index)
+                .filter(XComModel.key.like("\\_link\\_%", escape="\\"))
+                .all()
+            )
             key = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
             result.tasks[key] = {
                 "state": str(ti.state),
                 "try_number": ti.try_number,
                 "xcom": xcom.value if xcom is not None else None,
+                "links": {row.key.removeprefix("_link_"): row.value for row in links},
             }
     return result

@@ -25,6 +25,7 @@ from airflow_provider_zohorel._compat import (
 from airflow_provider_zohorel.hooks.zoho_crm import ZohoCRMHook
 from airflow_provider_zohorel.operators.failed_items import FailedItemsTable, check_table_name
 from airflow_provider_zohorel.operators.inputs import DEFAULT_FETCH_SIZE, RecordsInput, SqlInput
+from airflow_provider_zohorel.operators.links import ZohoCRMRecordsLink
 from airflow_provider_zohorel.operators.resume import BatchStateStore, task_channel
 from airflow_provider_zohorel.operators.state_table import StateTable, fields_hash
 from airflow_provider_zohorel.zoho.limits import DEFAULT_MAX_CONCURRENCY, MAX_BATCH, check_batch_size
@@ -55,6 +56,7 @@ from airflow_provider_zohorel.zoho.sync import (
     state_delinks,
 )
 from airflow_provider_zohorel.zoho.values import InvalidValue
+from airflow_provider_zohorel.zoho.web_links import records_url, web_base
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -145,6 +147,7 @@ class UpdateRelatedRecordsOperator(BaseOperator):
     template_ext: Sequence[str] = (".sql",)
     template_fields_renderers = {"sql": "sql", "records": "json", "parameters": "json"}
     ui_color = "#e6f0ff"
+    operator_extra_links = (ZohoCRMRecordsLink(),)
 
     def __init__(
         self,
@@ -332,6 +335,7 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             summary.refuse_input(exc.total_rows, exc.invalid_rows, exc.errors)
             raise
         with contextlib.closing(plan), contextlib.ExitStack() as cleanup:
+            self._set_records_url(hook, spec, plan.parents, None)
             sync_state = self._state_table(context, spec)
             if sync_state is not None:
                 cleanup.callback(sync_state.close)
@@ -449,7 +453,12 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             self.log.info("An earlier try of this task ran: batches it finished will not be sent again.")
         table = self._failed_items_table(context, spec)
 
+        first_parent: list[str] = []
+
         def on_batch(batch: Batch, results: list[ItemResult], resumed: int) -> None:
+            if not first_parent:
+                first_parent.append(batch.parent_id)
+                self._set_records_url(hook, spec, plan.parents, batch.parent_id)
             failures = summary.record(batch, results, resumed=resumed)
             if sync_state is not None:
                 sync_state.record(batch, results)
@@ -483,6 +492,19 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         summary.ran(report, hook.client.stats, written, bookkeeping)
         self._log_table(summary)
         return report.stopped_by
+
+    def _set_records_url(
+        self, hook: ZohoCRMHook, spec: RelationSpec, parents: int, parent_id: str | None
+    ) -> None:
+        """The one parent's page in Zoho CRM, else the parent module's list (also when parents are
+        given by external values, which are not record ids)."""
+        base = web_base(hook.credentials)
+        if base is None:
+            return
+        one = parent_id if parent_id is not None else self.record_id
+        by_id = spec.external is None or spec.external.parent_field is None
+        record = str(one) if parents == 1 and one is not None and by_id else None
+        self.zoho_records_url = records_url(base, spec.parent, record)
 
     def _failed_items_table(self, context: Context, spec: RelationSpec) -> FailedItemsTable | None:
         if not self.failed_items_table:

@@ -41,6 +41,9 @@ def test_example_1_campaign_members_from_xcom(zoho, run_dag):
     }
     assert len(statuses) == 49
     assert statuses["3652397000001829002"] == "Planning"
+    # Two campaigns: the extra link opens the Campaigns list of the connection's CRM (the emulator).
+    links = result.links("add_leads_to_campaigns")
+    assert links == {"ZohoCRMRecordsLink": f"{zoho.base_url}/crm/tab/Campaigns"}
 
 
 @pytest.mark.skipif(
@@ -70,6 +73,10 @@ def test_example_3_soft_fails_and_reports_bad_rows(zoho, warehouse, run_dag):
     summary = result.summary("relate_contacts_to_newsletter")
     assert summary["by_code"] == {"INVALID_DATA": 3, "SUCCESS": 20}
     assert summary["failed_items_table"] == {"table": "zoho_failed_items", "rows_written": 3}
+    # One campaign: the extra link opens that record's page, also when the task is skipped.
+    assert result.links("relate_contacts_to_newsletter") == {
+        "ZohoCRMRecordsLink": f"{zoho.base_url}/crm/tab/Campaigns/{summary['failed_items'][0]['record_id']}"
+    }
     assert result.task_state("retry_transient_failures") == "success"  # nothing transient to retry
     assert result.summary("retry_transient_failures")["total"] == 0
     reported = result.summary("report_bad_rows")
