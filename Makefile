@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: help venv demo check test test-pythons test-airflow-floor audit lint typecheck unit bench lock emulator clean
+.PHONY: help venv demo check test test-celery bench-celery test-pythons test-airflow-floor audit lint typecheck unit bench lock emulator clean
 .DEFAULT_GOAL := help
 
 ## This list: every target with a `##` comment.
@@ -23,10 +23,18 @@ demo: venv
 check: venv lint typecheck
 	$(VENV)/pytest tests/unit tests/emulator -q $(PYTEST_ARGS)
 
-## Lint, types and the whole test suite on Python 3.11 (unit, emulator, Postgres, Redis, real Airflow).
-## CI (.ci/run) runs this, then test-pythons and test-airflow-floor.
+## Lint, types and the whole test suite on Python 3.11 (unit, emulator, Postgres, Redis, real Airflow)
+## but the Celery cluster. CI (.ci/run) runs this, then test-celery, test-pythons and test-airflow-floor.
 test: venv lint typecheck
-	$(VENV)/pytest $(PYTEST_ARGS)
+	$(VENV)/pytest -m "not celery" $(PYTEST_ARGS)
+
+## Example 4 on a CeleryExecutor cluster (two workers, Redis broker, Postgres; a few minutes).
+test-celery: venv
+	$(VENV)/pytest -m celery $(PYTEST_ARGS)
+
+## The Celery cluster figures: 100,000 relations in 8 shards on 2 workers, and a worker killed mid-run.
+bench-celery: venv
+	$(VENV)/python -m bench.celery_cluster $(BENCH_ARGS)
 
 ## The other declared Pythons (3.10, 3.12, 3.13): unit, emulator and dag.test() suites; a missing one fails.
 test-pythons:

@@ -6,6 +6,10 @@
 #   PYTHON=/path/to/python3.12 scripts/lock.sh        -> constraints/py3.12.txt
 #   AIRFLOW_VERSION=3.0.6 EXTRA_PINS="fastapi==0.116.1" scripts/lock.sh
 #                                                     -> constraints/airflow-3.0.6/py3.X.txt
+#   KEEP_PINS=constraints/py3.11.txt scripts/lock.sh  -> the same pins, plus what a new
+#                                                        dependency needs (no upgrades)
+# The main set (no PYTHON, no AIRFLOW_VERSION) also holds the CeleryExecutor test's dependencies
+# (extra dev-celery), as scripts/bootstrap.sh installs them there; EXTRAS overrides.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -17,7 +21,11 @@ extra=()
 [ -n "${AIRFLOW_VERSION:-}" ] && extra+=("apache-airflow==${AIRFLOW_VERSION}")
 # shellcheck disable=SC2206  # EXTRA_PINS is a space-separated list of requirement specifiers
 [ -n "${EXTRA_PINS:-}" ] && extra+=(${EXTRA_PINS})
-"$tmp/venv/bin/pip" install -q -e '.[dev]' "${extra[@]}"
+extras=${EXTRAS:-dev}
+[ -z "${PYTHON:-}" ] && [ -z "${AIRFLOW_VERSION:-}" ] && extras=${EXTRAS:-dev,dev-celery}
+keep=()
+[ -n "${KEEP_PINS:-}" ] && keep=(-c "$KEEP_PINS")
+"$tmp/venv/bin/pip" install -q -e ".[${extras}]" "${extra[@]}" "${keep[@]}"
 pyver=$("$tmp/venv/bin/python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
 airflow=$("$tmp/venv/bin/python" -c 'import importlib.metadata as m; print(m.version("apache-airflow"))')
 out="constraints/py${pyver}.txt"

@@ -5,6 +5,6 @@
 # (FastAPI 0.120.4 with Cadwyn 5.4.6, so that Starlette is 0.49.1 or later: CVE-2025-62727).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CONSTRAINTS=constraints/airflow-3.0.6/py3.11.txt VENV=.venv-airflow-3.0 PYTHON=${PYTHON:-python3} \
+EXTRAS=dev CONSTRAINTS=constraints/airflow-3.0.6/py3.11.txt VENV=.venv-airflow-3.0 PYTHON=${PYTHON:-python3} \
   scripts/bootstrap.sh
 .venv-airflow-3.0/bin/python -m pytest tests/unit tests/emulator tests/e2e -q -p no:cacheprovider

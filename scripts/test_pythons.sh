@@ -20,7 +20,7 @@ for v in 3.10 3.12 3.13; do
     continue
   fi
   echo "== Python $v ($py)"
-  PYTHON=$py VENV=".venv-py$v" scripts/bootstrap.sh
+  EXTRAS=dev PYTHON=$py VENV=".venv-py$v" scripts/bootstrap.sh
   if ! ".venv-py$v/bin/python" -m pytest tests/unit tests/emulator tests/e2e -q -p no:cacheprovider; then
     status=1
   fi

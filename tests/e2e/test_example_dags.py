@@ -84,17 +84,16 @@ def test_example_3_soft_fails_and_reports_bad_rows(zoho, warehouse, run_dag):
     assert result.state == "success"
 
 
-def test_example_4_scale_out_shards_share_the_pool(zoho, warehouse, run_dag):
-    from airflow.models.pool import Pool
-
-    Pool.create_or_update_pool(
-        "zoho_api", slots=10, description="Zoho CRM concurrency", include_deferred=False
-    )
+def test_example_4_scale_out_eight_shards_by_parent(zoho, warehouse, run_dag):
+    """Every parent's items land in one shard (so calls stay minimal), and every item in one."""
     result = run_dag("zoho_scale_out", bundle="examples")
     assert result.state == "success"
     shards = {k: v for k, v in result.tasks.items() if k.startswith("relate_shard[")}
-    assert len(shards) == 4
-    assert sorted(s["xcom"]["total"] for s in shards.values()) == [0, 48, 48, 48]
+    assert len(shards) == 8
+    campaigns = (3652397000000327001, 3652397000001854001, 3652397000002000001)
+    expected = sorted(48 * sum(1 for c in campaigns if c % 8 == n) for n in range(8))
+    assert sorted(s["xcom"]["total"] for s in shards.values()) == expected
+    assert sum(s["xcom"]["api_calls"] for s in shards.values()) == 3  # one PUT per campaign
     assert len(zoho.admin.export_relations()) == 144
 
 

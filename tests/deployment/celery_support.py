@@ -1,0 +1,173 @@
+"""A real CeleryExecutor deployment: what ``deployment_support`` starts, plus two Celery workers.
+
+Redis is the broker (db 3) and result backend (db 4); the connection's shared concurrency budget and
+token cache are on db 2; the metadata database is a fresh Postgres database named ``celery_*``.
+The api-server, scheduler and dag-processor run as for the LocalExecutor deployment; each worker
+is ``airflow celery worker`` in its own process group, with its own Celery hostname, task-instance
+hostname (``hostname_callable``), ``HOME`` and token cache directory, as two machines would have.
+
+Used by tests/deployment/test_celery.py and by ``make bench-celery`` (bench/celery_cluster.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+import redis
+
+from airflow_provider_zohorel.emulator import DEMO_CLIENT_ID
+from airflow_provider_zohorel.zoho.concurrency_budget import DEFAULT_PREFIX, budget_name
+from tests.deployment.deployment_support import (
+    REPO,
+    STARTUP_TIMEOUT,
+    AirflowDeployment,
+    _signal_group,
+    deployment_env,
+    free_port,
+    launch,
+    metadata_database,
+    tail,
+    wait_for,
+    zoho_connection,
+)
+
+BUDGET_URL = "redis://127.0.0.1:6379/2"
+BROKER_URL = "redis://127.0.0.1:6379/3"
+RESULTS_URL = "redis://127.0.0.1:6379/4"
+WORKERS = ("worker-1", "worker-2")
+#: Task slots per worker: 8 shards on 2 workers all run at once.
+WORKER_CONCURRENCY = 4
+
+
+@dataclass
+class CeleryCluster:
+    """The deployment, its workers by name, and the Redis the budget lives in."""
+
+    airflow: AirflowDeployment
+    root: Path
+    budget_redis: Any
+    zoho_base_url: str
+
+    def worker_env(self, name: str) -> dict[str, str]:
+        home = self.root / name
+        return {
+            **self.airflow.env,
+            "HOME": str(home / "home"),
+            "ZOHOREL_TOKEN_CACHE_DIR": str(home / "token-cache"),
+            "ZOHOREL_TEST_HOSTNAME": name,
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "tests.deployment.worker_hostname.hostname",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        }
+
+    def start_worker(self, name: str) -> None:
+        env = self.worker_env(name)
+        Path(env["HOME"]).mkdir(parents=True, exist_ok=True)
+        saved = self.airflow.env
+        self.airflow.env = env
+        try:
+            self.airflow.start(
+                name,
+                "celery",
+                "worker",
+                "--celery-hostname",
+                f"{name}@%h",
+                "--concurrency",
+                str(WORKER_CONCURRENCY),
+                "--without-mingle",
+                "--without-gossip",
+            )
+        finally:
+            self.airflow.env = saved
+
+    def wait_worker_ready(self, name: str) -> None:
+        log = self.airflow.log_file(name)
+
+        def ready() -> bool:
+            self.airflow.check_alive()
+            return f"{name}@" in tail(log, 400) and " ready." in tail(log, 400)
+
+        wait_for(ready, STARTUP_TIMEOUT, f"celery {name} to be ready")
+
+    def kill_worker(self, name: str) -> None:
+        """SIGKILL the worker's whole process group (the machine dies: no task gets to clean up)."""
+        proc = self.airflow.processes.pop(name)
+        _signal_group(proc, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+    def budget_key(self) -> str:
+        """The Redis key of the connection's budget (one per Zoho client)."""
+        return DEFAULT_PREFIX + budget_name(DEMO_CLIENT_ID, self.zoho_base_url.rstrip("/"))
+
+    def holders(self) -> set[str]:
+        """Leases in the shared budget now (expired ones included until someone takes them back)."""
+        return {h.decode() for h in self.budget_redis.zrange(self.budget_key(), 0, -1)}
+
+    def budget_slots_held(self) -> int:
+        return len(self.holders())
+
+    def leases_of(self, name: str) -> set[str]:
+        """The leases held by the processes of worker ``name`` (holders are ``host:pid:id``)."""
+        proc = psutil.Process(self.airflow.processes[name].pid)
+        pids = {str(p.pid) for p in [proc, *proc.children(recursive=True)]}
+        return {h for h in self.holders() if h.split(":")[-2] in pids}
+
+
+def celery_env(root: Path, database_uri: str, port: int, zoho_base_url: str, cap: int) -> dict[str, str]:
+    env = deployment_env(root, database_uri, port, zoho_base_url)
+    conn = zoho_connection(zoho_base_url)
+    extra = {
+        **json.loads(conn["extra"]),
+        "concurrency_budget": BUDGET_URL,
+        "concurrency_cap": str(cap),
+        "cache_backend": BUDGET_URL,
+    }
+    env.update(
+        {
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "16",
+            "AIRFLOW__CELERY__BROKER_URL": BROKER_URL,
+            "AIRFLOW__CELERY__RESULT_BACKEND": RESULTS_URL,
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(WORKER_CONCURRENCY),
+            # A killed worker's task is found dead by its missing heartbeats within ~30 s, not 5 min.
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+            "AIRFLOW_CONN_ZOHO_CRM_DEFAULT": json.dumps({**conn, "extra": extra}),
+        }
+    )
+    return env
+
+
+@contextlib.contextmanager
+def celery_cluster(root: Path, zoho_base_url: str, cap: int) -> Iterator[CeleryCluster]:
+    """Start the whole cluster (fresh Redis dbs, fresh ``celery_*`` database); stop it afterwards."""
+    for url in (BUDGET_URL, BROKER_URL, RESULTS_URL):
+        redis.Redis.from_url(url).flushdb()
+    with metadata_database(prefix="celery_af") as uri:
+        port = free_port()
+        airflow = AirflowDeployment(
+            home=root / "home",
+            logs=root / "process-logs",
+            env=celery_env(root, uri, port, zoho_base_url, cap),
+            base_url=f"http://127.0.0.1:{port}",
+            token_cache=root / "token-cache",
+        )
+        cluster = CeleryCluster(airflow, root, redis.Redis.from_url(BUDGET_URL), zoho_base_url)
+        try:
+            launch(airflow, port)
+            for name in WORKERS:
+                cluster.start_worker(name)
+            for name in WORKERS:
+                cluster.wait_worker_ready(name)
+            yield cluster
+        finally:
+            airflow.stop()
+            for url in (BUDGET_URL, BROKER_URL, RESULTS_URL):
+                redis.Redis.from_url(url).flushdb()
