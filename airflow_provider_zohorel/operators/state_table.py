@@ -50,8 +50,6 @@ COLUMNS = (
 #: Acknowledged rows are written at least this often (and at the end); delinks at once.
 FLUSH_SECONDS = 0.5
 FLUSH_ROWS = 5000
-#: Zoho's "relation not found" for a delink: Zoho does not hold it, so the table must not either.
-NOT_FOUND = "relation not found"
 
 
 def fields_hash(fields_json: str) -> str:
@@ -132,7 +130,7 @@ class StateTable:
         """Remember what Zoho acknowledged in a finished batch (results aligned with its items)."""
         if batch.action == DELINK:
             for result in results:
-                if result.succeeded or (result.code == "INVALID_DATA" and result.message == NOT_FOUND):
+                if result.succeeded:  # "relation removed", or not found: not related either way
                     self._forgotten.append((batch.parent_id, result.related_id))
             self.flush()  # at once: a delink Zoho made is never sent again after a kill
             return

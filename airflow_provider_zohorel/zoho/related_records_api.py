@@ -36,7 +36,7 @@ from airflow_provider_zohorel.zoho.relation_catalog import (
     module_hint,
     resolve_relation,
 )
-from airflow_provider_zohorel.zoho.results import REMOVED, ItemResult, parse_items
+from airflow_provider_zohorel.zoho.results import REMOVED, SUCCESS, ItemResult, parse_items
 from airflow_provider_zohorel.zoho.values import InvalidValue, show_value
 
 #: Codes that refuse the module itself (v8 spec updateRelatedRecords 400 InvalidModule/NotSupported).
@@ -335,8 +335,16 @@ class RelatedRecordsApi:
         refs = [related_ref(spec.external, value, f"ids[{i}]") for i, value in enumerate(ids)]
         return self.delink(spec, parent, refs)
 
-    def delink(self, spec: RelationSpec, parent: str, refs: list[str]) -> list[ItemResult]:
-        """The hot path for already validated ids (the runner's delink batches)."""
+    def delink(
+        self, spec: RelationSpec, parent: str, refs: list[str], *, absent_ok: bool = False
+    ) -> list[ItemResult]:
+        """The hot path for already validated ids (the runner's delink batches).
+
+        ``absent_ok``: an id Zoho answers INVALID_DATA "relation not found" for is not related,
+        which is what a sync wants: it counts as removed. A mirror run only delinks what Zoho held
+        when it looked (or what it acknowledged earlier), so "not found" means a retry after a lost
+        answer, or a hand edit, already removed it.
+        """
         for index, ref in enumerate(refs):
             if "," in ref:
                 raise InvalidValue(
@@ -344,7 +352,7 @@ class RelatedRecordsApi:
                 )
         path = f"/{spec.parent}/{path_part(parent)}/{spec.related}"
         results = self._call(spec, path, refs, None, method="DELETE", params={"ids": ",".join(refs)})
-        return [dataclasses.replace(r, action=REMOVED) if r.succeeded else r for r in results]
+        return [_removed(r, absent_ok) for r in results]
 
     def send(self, spec: RelationSpec, parent: str, payload: list[dict[str, Any]]) -> list[ItemResult]:
         """The hot path for already validated items (the runner's batches)."""
@@ -403,6 +411,19 @@ class RelatedRecordsApi:
         code = "UNEXPECTED_RESPONSE" if 200 <= response.status < 300 else f"HTTP_{response.status}"
         message = f"HTTP {response.status} without per-item results: {quote_body(body, 120)}"
         return [ItemResult.failure(rid, code, message, response.status) for rid in related_ids]
+
+
+#: Zoho's answer to delinking an id that is not related (v8 spec delinkRelatedRecords 207/400).
+RELATION_NOT_FOUND = "relation not found"
+
+
+def _removed(result: ItemResult, absent_ok: bool) -> ItemResult:
+    if result.succeeded:
+        return dataclasses.replace(result, action=REMOVED)
+    if absent_ok and result.code == "INVALID_DATA" and result.message == RELATION_NOT_FOUND:
+        message = "relation not found: not related (already delinked)"
+        return ItemResult(result.related_id, SUCCESS, "success", message, {}, result.http_status, REMOVED)
+    return result
 
 
 def _with_hint(exc: ZohoError, hint: str | None) -> ZohoError:

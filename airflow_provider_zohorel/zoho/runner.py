@@ -116,7 +116,7 @@ class BatchRunner:
     ) -> list[ItemResult]:
         """One PUT of the items, or (a mirror run's delinks) one DELETE of their ids."""
         if action == DELINK:
-            return self.api.delink(spec, parent_id, [item["id"] for item in payload])
+            return self.api.delink(spec, parent_id, [item["id"] for item in payload], absent_ok=True)
         return self.api.send(spec, parent_id, payload)
 
     def _send(

@@ -196,3 +196,50 @@ def assert_accounted(
         if key not in expected:
             assert held.get(key) == fields, f"{where}an untouched relation changed: {key}"
     return Accounting(len(expected), summary["succeeded"], summary["failed"], applied_uncertain)
+
+
+def assert_mirrored(
+    input_records: Iterable[Mapping[str, Any]],
+    summary: Mapping[str, Any],
+    admin: Admin,
+    *,
+    before: Mapping[Key, Mapping[str, Any]],
+    relation: str = "Campaigns-Leads",
+    parent_module: str = "Campaigns",
+    scenario: str = "",
+) -> None:
+    """The invariant of a mirror run that succeeded, extended to delinks: every parent the input
+    names holds exactly the input's relations with the fields sent, every other parent holds what
+    it held ``before``, and each delink Zoho made is counted once (``delinked`` equals the
+    relations of touched parents that the input no longer lists)."""
+    where = f"[{scenario}] " if scenario else ""
+    expected = expected_items(input_records)
+    touched = {parent for parent, _ in expected}
+    to_delink = {key for key in before if key[0] in touched and key not in expected}
+    held = held_relations(admin, relation, parent_module)
+    LEDGER.scenarios += 1
+    LEDGER.items_checked += len(expected) + len(to_delink)
+    lost = [key for key in expected if key not in held] + [key for key in to_delink if key in held]
+    LEDGER.items_lost += len(lost)
+    LEDGER.names.append(scenario or "unnamed mirror")
+
+    assert summary["outcome"] == "success", f"{where}{summary['by_code']} {summary['failed_items'][:3]}"
+    assert summary["total"] == len(expected) + len(to_delink), (
+        f"{where}summary counts {summary['total']} items; the input has {len(expected)} and "
+        f"{len(to_delink)} relations left it"
+    )
+    assert summary["succeeded"] + summary["failed"] == summary["total"], f"{where}succeeded + failed != total"
+    assert (
+        summary["added"] + summary["updated"] + summary["delinked"] + summary["unchanged"]
+        == (summary["succeeded"])
+    ), f"{where}added + updated + delinked + unchanged != succeeded"
+    assert (summary["delinked"], summary["delink_failed"]) == (len(to_delink), 0), where
+    assert not lost, f"{where}{len(lost)} relations differ from the input, e.g. {lost[:5]}"
+    mine = {key: fields for key, fields in held.items() if key[0] in touched}
+    assert set(mine) == set(expected), f"{where}the touched parents do not hold exactly the input"
+    for key, sent in expected.items():
+        wrong = {n: (v, mine[key].get(n)) for n, v in sent.items() if not _same(v, mine[key].get(n))}
+        assert not wrong, f"{where}Zoho holds other field values for {key}: (sent, held) {wrong}"
+    others = {key: fields for key, fields in held.items() if key[0] not in touched}
+    untouched = {key: dict(fields) for key, fields in before.items() if key[0] not in touched}
+    assert others == untouched, f"{where}a parent absent from the input changed"

@@ -50,14 +50,13 @@ def test_only_acknowledged_items_get_rows_with_the_hash_of_what_was_sent(hook):
     assert again.load() == {(P, "1"): fields_hash(canonical_json({"Member_Status": "Sent"}))}
 
 
-def test_a_delink_forgets_the_row_at_once_also_when_zoho_no_longer_had_it(hook):
+def test_a_delink_forgets_the_row_at_once_and_a_failed_one_keeps_it(hook):
     table = StateTable(hook, "sync_state", "dag.task", SPEC)
     table.record(
         Batch(P, [{"id": "1"}, {"id": "2"}, {"id": "3"}], [0, 1, 2], "k"), [ok("1"), ok("2"), ok("3")]
     )
     table.flush()
-    gone = [ok("1", "removed"), ItemResult.failure("2", "INVALID_DATA", "relation not found"),
-            ItemResult.failure("3", "INTERNAL_ERROR", "try later")]  # fmt: skip
+    gone = [ok("1", "removed"), ok("2", "removed"), ItemResult.failure("3", "INTERNAL_ERROR", "try later")]
     table.record(Batch(P, [{"id": "1"}, {"id": "2"}, {"id": "3"}], [-1, -1, -1], "d", DELINK), gone)
     # no flush: a delink is written when it is recorded
     assert set(StateTable(hook, "sync_state", "dag.task", SPEC).load()) == {(P, "3")}

@@ -342,3 +342,14 @@ def test_delink_refuses_bad_ids_before_any_call(ids, says):
     with pytest.raises(InvalidValue, match=says):
         RelatedRecordsApi(client).delink_related_records("Campaigns", PARENT, "Leads", ids)
     assert client.requests == []
+
+
+def test_a_sync_s_delink_counts_relation_not_found_as_removed():
+    body = {"data": [{"code": "INVALID_DATA", "details": {"id": IDS[0]}, "message": "relation not found",
+                      "status": "error"}]}  # fmt: skip
+    api = RelatedRecordsApi(RecordingClient(answer=ApiResponse(400, body, {})))
+    spec = api.relation("Campaigns", "Leads")
+    [plain] = api.delink(spec, PARENT, [IDS[0]])
+    [synced] = api.delink(spec, PARENT, [IDS[0]], absent_ok=True)
+    assert (plain.code, plain.action) == ("INVALID_DATA", None)
+    assert (synced.code, synced.action) == ("SUCCESS", "removed")

@@ -60,7 +60,7 @@ def test_nothing_to_delink_never_trips():
 
 
 class Api:
-    """Relates everything; delinks all but ``missing`` (answered INVALID_DATA relation not found)."""
+    """Relates everything; delinks all but ``missing`` (answered INTERNAL_ERROR)."""
 
     def __init__(self, missing: set[str]) -> None:
         self.missing = missing
@@ -72,10 +72,11 @@ class Api:
             ItemResult(i["id"], "SUCCESS", "success", "relation added", {}, 200, "added") for i in payload
         ]
 
-    def delink(self, spec, parent, refs):
+    def delink(self, spec, parent, refs, absent_ok=False):
+        assert absent_ok  # a mirror run's delinks: "relation not found" is not a failure
         self.calls.append(("DELETE", parent, refs))
         return [
-            ItemResult.failure(r, "INVALID_DATA", "relation not found", 400)
+            ItemResult.failure(r, "INTERNAL_ERROR", "try later", 500)
             if r in self.missing
             else ItemResult(r, "SUCCESS", "success", "relation removed", {}, 200, "removed")
             for r in refs
@@ -95,11 +96,11 @@ def test_delinks_run_after_the_updates_and_are_counted_and_judged_like_them():
     assert (summary.total, summary.succeeded, summary.failed) == (4, 3, 1)
     assert (summary.added, summary.delinked, summary.delink_failed) == (2, 1, 1)
     assert summary.failed_items == [
-        {"record_id": P1, "id": ids(4)[0], "code": "INVALID_DATA", "message": "relation not found",
+        {"record_id": P1, "id": ids(4)[0], "code": "INTERNAL_ERROR", "message": "try later",
          "row": DELINK_ROW}
     ]  # fmt: skip
     assert OutcomePolicy().decide(summary).outcome == "fail"
-    assert OutcomePolicy(item_code_policy={"INVALID_DATA": "ignore"}).decide(summary).outcome == "success"
+    assert OutcomePolicy(item_code_policy={"INTERNAL_ERROR": "ignore"}).decide(summary).outcome == "success"
 
 
 def test_a_plan_without_delinks_sends_relate_batches_only():
