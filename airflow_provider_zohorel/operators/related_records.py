@@ -572,6 +572,11 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             else f"total {summary.total}: succeeded {summary.succeeded} (added {summary.added}, "
             f"updated {summary.updated}), failed {summary.failed}"
         )
+        if summary.delinked or summary.delink_failed or summary.unchanged:
+            lines.append(
+                f"sync: delinked {summary.delinked}, failed to delink {summary.delink_failed}, "
+                f"unchanged (not sent, per the state table) {summary.unchanged}"
+            )
         for item in summary.failed_items[:LOG_FAILED_ITEMS]:
             lines.append(
                 f"  failed {item['row']}: {item['record_id']} -> {item['id']}: "
