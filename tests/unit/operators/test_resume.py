@@ -297,3 +297,20 @@ def test_chunks_stay_under_the_configured_value_size(monkeypatch, configured, ch
     monkeypatch.setenv("AIRFLOW__STATE_STORE__MAX_VALUE_STORAGE_BYTES", configured)
     assert configured_chunk_bytes() == chunk
     assert opened(DictStore()).max_chunk_bytes == chunk
+
+
+def test_a_partly_failed_batch_is_recorded_and_a_retry_sends_only_its_failed_items():
+    """A batch with 60 items related and 40 failed is recorded too (not only fully successful ones):
+    the retry finds the 60 (with their actions) and sends the 40 again."""
+    b = batch(4)
+    results = [
+        ItemResult(i["id"], "SUCCESS", "success", "relation updated", {}, 200, "updated")
+        for i in b.items[:60]
+    ] + [ItemResult.failure(i["id"], "INVALID_DATA", "bad value", 400) for i in b.items[60:]]
+    store = DictStore()
+    state = opened(store)
+    state.record(b, results)
+    state.close()
+    assert store.batches() == 1
+    previous = opened(DictStore(store.data)).done(b)
+    assert previous == {i["id"]: "updated" for i in b.items[:60]}

@@ -110,7 +110,8 @@ def test_spilled_plan_equals_in_memory_plan():
 
 def test_batch_keys_depend_on_content_only():
     a = list(build_plan(rows(3, 5), spec=CAMPAIGN_LEADS).batches())
-    b = list(build_plan(list(reversed(rows(3, 5)))[::-1], spec=CAMPAIGN_LEADS).batches())
+    # The same content in new objects, each row's keys in another order: the same keys.
+    b = list(build_plan([dict(reversed(r.items())) for r in rows(3, 5)], spec=CAMPAIGN_LEADS).batches())
     changed = rows(3, 5)
     changed[0]["Member_Status"] = "Sent"
     c = list(build_plan(changed, spec=CAMPAIGN_LEADS).batches())

@@ -102,23 +102,38 @@ def test_every_code_policy_combination_is_consistent():
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    ("kwargs", "message"),
     [
-        {"item_code_policy": {"INVALID_DATA": "explode"}},
-        {"max_failed_items": -1},
-        {"max_failed_items": 1.5},
-        {"max_failed_ratio": 1.5},
-        {"max_failed_ratio": "10%"},
+        (
+            {"item_code_policy": {"INVALID_DATA": "explode"}},
+            "item_code_policy['INVALID_DATA'] is 'explode'; expected one of fail, soft_fail, ignore",
+        ),
+        ({"max_failed_items": -1}, "max_failed_items must be a non-negative integer, got -1"),
+        ({"max_failed_items": 1.5}, "max_failed_items must be a non-negative integer, got 1.5"),
+        ({"max_failed_ratio": 1.5}, "max_failed_ratio must be between 0 and 1, got 1.5"),
+        ({"max_failed_ratio": "10%"}, "max_failed_ratio must be between 0 and 1, got '10%'"),
     ],
 )
-def test_bad_policy_settings_are_refused(kwargs):
-    with pytest.raises(ValueError):  # noqa: PT011 - the messages are checked in the operator tests
+def test_bad_policy_settings_are_refused(kwargs, message):
+    with pytest.raises(ValueError) as err:  # noqa: PT011 - the whole message is compared below
         OutcomePolicy(**kwargs)
+    assert str(err.value) == message
 
 
 def test_defaults_table_lists_the_documented_codes():
-    assert DEFAULT_ITEM_CODE_POLICY["DUPLICATE_DATA"] == "fail"
-    assert DEFAULT_ITEM_CODE_POLICY["*"] == "fail"
+    """Every code of the README's defaults table, and nothing else, fails by default."""
+    codes = [
+        "INVALID_DATA",
+        "MANDATORY_NOT_FOUND",
+        "DUPLICATE_DATA",
+        "RECORD_LOCKED",
+        "TOO_MANY_REQUESTS",
+        "INTERNAL_ERROR",
+        "TIMEOUT",
+        "CONNECTION_ERROR",
+        "*",
+    ]
+    assert dict.fromkeys(codes, "fail") == DEFAULT_ITEM_CODE_POLICY
 
 
 def test_every_default_has_a_source_and_none_hides_a_failure():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import stat
@@ -37,12 +38,14 @@ class FakeMinter:
 
 
 def run_threads(n, target):
+    """Run ``target(i)`` or ``target()`` in n threads released together; their results in order."""
     barrier = threading.Barrier(n)
     out = [None] * n
+    indexed = target.__code__.co_argcount == 1
 
     def work(i):
         barrier.wait()
-        out[i] = target()
+        out[i] = target(i) if indexed else target()
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
     for t in threads:
@@ -52,12 +55,89 @@ def run_threads(n, target):
     return out
 
 
+class Arrivals:
+    """Counts the hooks that have asked for the cache lock; ``wait_for(n)`` blocks until n have."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._cond = threading.Condition()
+
+    def arrive(self) -> None:
+        with self._cond:
+            self.count += 1
+            self._cond.notify_all()
+
+    def wait_for(self, n: int) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self.count >= n, timeout=20)
+
+
+class LockCounting:
+    """A token cache whose ``lock()`` reports each hook that asks for it before delegating."""
+
+    def __init__(self, cache, arrivals: Arrivals) -> None:
+        self.cache, self.arrivals = cache, arrivals
+
+    def __getattr__(self, name):
+        return getattr(self.cache, name)
+
+    @contextlib.contextmanager
+    def lock(self, key):
+        self.arrivals.arrive()
+        with self.cache.lock(key):
+            yield
+
+
+class WaitingMinter(FakeMinter):
+    """Mints only once ``hooks`` hooks have asked for the cache lock: every hook has found the
+    cache empty and is at the lock (or, without one, past it) while the first mint runs, on any
+    machine, so a missing lock or a missing re-check under it shows as extra mints."""
+
+    def __init__(self, arrivals: Arrivals, hooks: int) -> None:
+        super().__init__()
+        self.arrivals, self.hooks = arrivals, hooks
+
+    def mint(self) -> AccessToken:
+        assert self.arrivals.wait_for(self.hooks), "not every hook reached the cache lock"
+        return super().mint()
+
+
+HOOKS = 4
+
+
 @pytest.mark.parametrize("cache_kind", ["memory", "file"])
-def test_many_threads_share_one_mint(tmp_path, cache_kind):
+def test_hooks_sharing_a_cache_share_one_mint(tmp_path, cache_kind):
+    """Four hooks (providers) on one cache object, one thread each: the first mints under the lock,
+    the others re-check the cache under it and adopt that token."""
+    arrivals = Arrivals()
+    minter = WaitingMinter(arrivals, HOOKS)
+    shared = MemoryTokenCache() if cache_kind == "memory" else FileTokenCache(tmp_path / "c")
+    providers = [TokenProvider(minter, LockCounting(shared, arrivals)) for _ in range(HOOKS)]
+    tokens = run_threads(HOOKS, lambda i: providers[i].get().value)
+    assert minter.mints == 1
+    assert set(tokens) == {"1000.token-1"}
+
+
+def test_processes_sharing_a_cache_directory_share_one_mint(tmp_path):
+    """Four hooks with a FileTokenCache each on one directory, as four worker processes have: only
+    the ``flock`` on the lock file is shared between them (an flock belongs to an open file, so
+    four caches in one process contend exactly as four processes do)."""
+    arrivals = Arrivals()
+    minter = WaitingMinter(arrivals, HOOKS)
+    providers = [
+        TokenProvider(minter, LockCounting(FileTokenCache(tmp_path / "c"), arrivals)) for _ in range(HOOKS)
+    ]
+    tokens = run_threads(HOOKS, lambda i: providers[i].get().value)
+    assert minter.mints == 1
+    assert set(tokens) == {"1000.token-1"}
+
+
+@pytest.mark.parametrize("cache_kind", ["memory", "file"])
+def test_many_threads_on_four_hooks_share_one_mint(tmp_path, cache_kind):
     minter = FakeMinter()
     cache = MemoryTokenCache() if cache_kind == "memory" else FileTokenCache(tmp_path / "c")
     providers = [TokenProvider(minter, cache) for _ in range(4)]  # four hooks, one process
-    tokens = run_threads(32, lambda: providers[threading.get_ident() % 4].get().value)
+    tokens = run_threads(32, lambda i: providers[i % 4].get().value)
     assert minter.mints == 1
     assert set(tokens) == {"1000.token-1"}
 
