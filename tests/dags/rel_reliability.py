@@ -29,6 +29,16 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "sec_run": {"request_retry": FAST},
 }
 
+# Issue 11: an incremental mirror run (state table on Postgres) killed mid-run, then re-run.
+SCENARIOS["rel_sync_kill"] = {
+    "max_concurrency": 2,
+    "request_retry": FAST,
+    "mode": "mirror",
+    "max_delink_ratio": 1.0,
+    "sql_conn_id": "sync_pg",
+    "state_table": CONF % "state_table",
+}
+
 for dag_id, kwargs in SCENARIOS.items():
     with DAG(
         dag_id, schedule=None, start_date=START, render_template_as_native_obj=True, tags=["reliability"]
