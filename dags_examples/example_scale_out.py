@@ -24,7 +24,7 @@ within the cap (cap / shards running at once), or run them in an Airflow pool.
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import DAG, BaseHook, Param, task
+from airflow.sdk import DAG, Connection, Param, task
 
 from airflow_provider_zohorel.operators.related_records import UpdateRelatedRecordsOperator
 
@@ -54,7 +54,7 @@ with DAG(
         """Stands for your warehouse load: writes the demo rows (skipped when the table is yours)."""
         if params is not None and not params.get("demo_rows", True):
             return
-        hook = BaseHook.get_connection("warehouse").get_hook()
+        hook = Connection.get("warehouse").get_hook()
         hook.run(
             [
                 f"CREATE TABLE IF NOT EXISTS {TABLE} (record_id VARCHAR(19), id VARCHAR(19), "
