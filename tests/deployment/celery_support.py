@@ -15,6 +15,8 @@ import contextlib
 import json
 import os
 import signal
+import sqlite3
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +45,10 @@ BUDGET_URL = "redis://127.0.0.1:6379/2"
 BROKER_URL = "redis://127.0.0.1:6379/3"
 RESULTS_URL = "redis://127.0.0.1:6379/4"
 WORKERS = ("worker-1", "worker-2")
+#: Example 4's DAG and its mapped Zoho task (dags_examples/example_scale_out.py).
+DAG_ID, TASK_ID, SHARDS = "zoho_scale_out", "relate_shard", 8
+CAMPAIGN_BASE, LEAD_BASE = 3652397300000000000, 3652397400000000000
+STATUSES = ("Planning", "Active", "Sent")
 #: Task slots per worker: 8 shards on 2 workers all run at once.
 WORKER_CONCURRENCY = 4
 
@@ -102,6 +108,33 @@ class CeleryCluster:
         _signal_group(proc, signal.SIGKILL)
         proc.wait(timeout=30)
 
+    def forget_tokens(self) -> None:
+        """Empty the Redis token cache (after an emulator reset its token is void)."""
+        for key in self.budget_redis.scan_iter("zohorel:token:*"):
+            self.budget_redis.delete(key)
+
+    def trigger_example_4(self) -> str:
+        return self.airflow.trigger(DAG_ID, conf={"demo_rows": False})
+
+    def shard_instances(self, run_id: str) -> list[dict[str, Any]]:
+        path = f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{TASK_ID}/listMapped"
+        return list(self.airflow.api("GET", path)["task_instances"])
+
+    def shard_summaries(self, run_id: str) -> list[dict[str, Any]]:
+        path = f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{TASK_ID}/xcomEntries/return_value"
+        return [dict(self.airflow.api("GET", path, params={"map_index": n})["value"]) for n in range(SHARDS)]
+
+    def wait_run(self, run_id: str, timeout: float) -> dict[str, Any]:
+        def finished() -> dict[str, Any] | None:
+            run = self.airflow.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")
+            return run if run["state"] in ("success", "failed") else None
+
+        return wait_for(finished, timeout, f"{DAG_ID} run {run_id} to finish", interval=0.5)
+
+    def running_on(self, run_id: str) -> set[str]:
+        """Hostnames of the workers running a shard now."""
+        return {ti["hostname"] for ti in self.shard_instances(run_id) if ti["state"] == "running"}
+
     def budget_key(self) -> str:
         """The Redis key of the connection's budget (one per Zoho client)."""
         return DEFAULT_PREFIX + budget_name(DEMO_CLIENT_ID, self.zoho_base_url.rstrip("/"))
@@ -118,6 +151,53 @@ class CeleryCluster:
         proc = psutil.Process(self.airflow.processes[name].pid)
         pids = {str(p.pid) for p in [proc, *proc.children(recursive=True)]}
         return {h for h in self.holders() if h.split(":")[-2] in pids}
+
+
+@dataclass(frozen=True)
+class Members:
+    """Example 4's input: ``parents`` campaigns with ``per_parent`` leads each, in the warehouse."""
+
+    parents: int
+    per_parent: int
+
+    def rows(self) -> list[dict[str, str]]:
+        return [
+            {
+                "record_id": str(CAMPAIGN_BASE + p),
+                "id": str(LEAD_BASE + r),
+                "Member_Status": STATUSES[(p + r) % len(STATUSES)],
+            }
+            for p in range(1, self.parents + 1)
+            for r in range(1, self.per_parent + 1)
+        ]
+
+    def write_warehouse(self, path: Path) -> None:
+        """The ``campaign_members`` table example 4 shards (its demo rows are not loaded)."""
+        with sqlite3.connect(path) as conn:
+            conn.execute("DROP TABLE IF EXISTS campaign_members")
+            conn.execute("CREATE TABLE campaign_members (record_id TEXT, id TEXT, Member_Status TEXT)")
+            conn.executemany(
+                "INSERT INTO campaign_members VALUES (:record_id, :id, :Member_Status)", self.rows()
+            )
+
+    def seed(self, admin: Any, cap: int, latency_ms: float) -> None:
+        """Back to the demo seed (client and user) plus the records the rows name; zero counters."""
+        admin.reset(seed="demo")
+        admin.patch_config(latency_ms=latency_ms, concurrency_limit=cap)
+        admin.add_records("Campaigns", id_range=(str(CAMPAIGN_BASE + 1), str(CAMPAIGN_BASE + self.parents)))
+        admin.add_records("Leads", id_range=(str(LEAD_BASE + 1), str(LEAD_BASE + self.per_parent)))
+        admin.reset_counters()
+
+
+def combined(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The shards' summaries as one run's, for the accounting invariant over the whole input."""
+    by_code: Counter[str] = Counter()
+    for summary in summaries:
+        by_code.update(summary["by_code"])
+    keys = ("total", "succeeded", "failed", "added", "updated", "resumed_items", "api_calls")
+    total = {key: sum(s[key] for s in summaries) for key in keys}
+    failed = [item for s in summaries for item in s["failed_items"]]
+    return {**total, "by_code": dict(by_code), "failed_items": failed, "failed_items_truncated": 0}
 
 
 def celery_env(root: Path, database_uri: str, port: int, zoho_base_url: str, cap: int) -> dict[str, str]:
@@ -146,8 +226,10 @@ def celery_env(root: Path, database_uri: str, port: int, zoho_base_url: str, cap
 
 
 @contextlib.contextmanager
-def celery_cluster(root: Path, zoho_base_url: str, cap: int) -> Iterator[CeleryCluster]:
-    """Start the whole cluster (fresh Redis dbs, fresh ``celery_*`` database); stop it afterwards."""
+def celery_cluster(root: Path, zoho_base_url: str, cap: int, members: Members) -> Iterator[CeleryCluster]:
+    """Start the whole cluster (fresh Redis dbs, fresh ``celery_*`` database, the warehouse table of
+    ``members``); stop it afterwards."""
+    members.write_warehouse(root / "warehouse.db")
     for url in (BUDGET_URL, BROKER_URL, RESULTS_URL):
         redis.Redis.from_url(url).flushdb()
     with metadata_database(prefix="celery_af") as uri:
