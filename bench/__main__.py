@@ -16,7 +16,7 @@ from typing import Any
 
 from bench import common
 
-BENCHMARKS = ("throughput", "airflow", "calls", "overhead", "memory", "tokens", "dag", "emulator")
+BENCHMARKS = ("throughput", "airflow", "calls", "overhead", "memory", "tokens", "dag", "emulator", "sync")
 RESULTS = common.ROOT / "bench" / "RESULTS.md"
 
 
@@ -94,7 +94,7 @@ def warm_up() -> None:
 
 
 def plan(args: argparse.Namespace) -> list[tuple[str, Callable[[], list[common.Row]]]]:
-    from bench import airflow_task, calls, dag, emulator_figures, memory, overhead, throughput, tokens
+    from bench import airflow_task, calls, dag, emulator_figures, memory, overhead, sync, throughput, tokens
 
     quick = args.quick
     items = args.items or (10_000 if quick else 100_000)
@@ -139,6 +139,16 @@ def plan(args: argparse.Namespace) -> list[tuple[str, Callable[[], list[common.R
         "tokens": lambda: tokens.run(tokens.Config(args.processes), say),
         "dag": lambda: dag.run(dag.Config(), say),
         "emulator": lambda: emulator_figures.run(emulator_figures.Config(quick=quick), say),
+        "sync": lambda: sync.run(
+            sync.Config(
+                parents=parents,
+                per_parent=items // parents,
+                latency_ms=args.latency_ms,
+                max_concurrency=args.caps[0],
+                mirror_parents=min(50, parents),
+            ),
+            say,
+        ),
     }
     chosen = [b for b in BENCHMARKS if (not args.only or b in args.only) and b not in args.skip]
     return [(name, runs[name]) for name in chosen]
@@ -228,6 +238,15 @@ METHOD = """\
    Figures: the first try's store writes and seconds, the retry's store reads and seconds, its calls
    to Zoho (0), and resume cost / sending cost = (the retry's store seconds + its relating seconds,
    i.e. walking every resumed batch) / the first try's sending window.
+11. **Sync** (bench/sync.py). The emulator as in 1 (L, C = the first cap); the operator in-process
+   with `state_table` on a Postgres table (dropped afterwards). A first run relates every row and
+   fills the table; then 1% of the rows change status (at random over the parents, then clustered
+   in 10 parents) and the operator is given **all** rows again. Calls are the emulator's count;
+   the minimum is sum over the parents with changes of ceil(changes / 100). Its wall time (all of
+   execute(): planning all rows, loading the table, hashing, sending, writing rows) is compared with
+   a run given only the changed rows, no state table. Mirror with read-back: no state table, 10
+   leads dropped from each of 50 parents; GET calls are the emulator's count of related-list reads,
+   against sum over parents of ceil(held / 200); PUT + DELETE = the emulator's other calls.
 """
 
 

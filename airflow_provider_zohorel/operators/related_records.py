@@ -300,9 +300,14 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             )
         except (ValueError, TypeError) as exc:
             problems.append(str(exc))
+        problems += self._extra_problems()
         if problems or policy is None:
-            raise InvalidArguments("UpdateRelatedRecordsOperator: " + "; ".join(problems))
+            raise InvalidArguments(f"{type(self).__name__}: " + "; ".join(problems))
         return policy
+
+    def _extra_problems(self) -> list[str]:
+        """A subclass's own argument checks."""
+        return []
 
     def _row_source(self) -> RowSource:
         if self.sql is None:
@@ -585,3 +590,46 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         if summary.failed > LOG_FAILED_ITEMS:
             lines.append(f"  ... and {summary.failed - LOG_FAILED_ITEMS} more failed items")
         self.log.info("Zoho Update Related Records summary:\n%s", "\n".join(lines))
+
+
+class DelinkRelatedRecordsOperator(UpdateRelatedRecordsOperator):
+    """Remove the relations the input lists: ``DELETE /{module}/{id}/{list}?ids=...`` in calls of
+    at most 100 ids per parent, in parallel.
+
+    The same input (``records`` or ``sql``, ``parent_id_key``/``related_id_key``/``record_id``;
+    other keys are ignored), outcome policy, resume, ``dry_run`` and summary as
+    :class:`UpdateRelatedRecordsOperator`: the rows become the delinks of a plan with nothing to
+    relate. ``delinked`` counts the relations Zoho no longer holds (an id Zoho answers "relation
+    not found" for was not related: it counts as delinked too); each failure is an item of
+    ``failed_items`` with Zoho's code and its input row. The sync parameters (``mode``,
+    ``state_table``, ``full_refresh``, ``max_delink_ratio``, ``null_fields``) do not apply.
+    """
+
+    ui_color = "#ffe6e6"
+
+    def _extra_problems(self) -> list[str]:
+        given = [
+            name
+            for name, value in (
+                ("mode", self.mode != "upsert"),
+                ("state_table", self.state_table is not None),
+                ("full_refresh", bool(self.full_refresh)),
+            )
+            if value
+        ]
+        return [f"{', '.join(given)} do(es) not apply to delinking the rows given"] if given else []
+
+    def _sync_step(self, hook: ZohoCRMHook, plan: Plan, state: StateTable | None) -> DelinkPlan | None:
+        """Every item of the plan becomes a delink; nothing is related."""
+        delinks = DelinkPlan(plan.spec, self.batch_size, source="input")
+        for parent, related, row in plan.items_with_rows():
+            delinks.by_parent.setdefault(parent, []).append(related)
+            delinks.rows[(parent, related)] = row
+        delinks.held = delinks.items
+        plan.keep_only(lambda parent, related, fields: False)
+        plan.unchanged = 0  # not sent because they are delinked, not because Zoho holds them
+        plan.follow_up = delinks
+        self.log.info(
+            "Delink: %d relation(s) of %d parent(s) in %d call(s)", delinks.items, plan.parents, delinks.calls
+        )
+        return None  # no guard: the input names every delink

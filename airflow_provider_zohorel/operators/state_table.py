@@ -15,6 +15,7 @@ mirroring the same parent would each delink what the other relates.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -52,8 +53,10 @@ FLUSH_SECONDS = 0.5
 FLUSH_ROWS = 5000
 
 
+@functools.lru_cache(maxsize=4096)
 def fields_hash(fields_json: str) -> str:
-    """The hash of an item's fields as sent (canonical JSON, the plan's encoding)."""
+    """The hash of an item's fields as sent (canonical JSON, the plan's encoding); memoised, as
+    most rows repeat a few field values."""
     return hashlib.sha256(fields_json.encode()).hexdigest()[:32]
 
 

@@ -273,6 +273,11 @@ class Plan:
         if parent is not None:
             yield parent, related
 
+    def items_with_rows(self) -> Iterator[tuple[str, str, int]]:
+        """(parent, related id, input row index) of every item, in send order."""
+        for parent, rid, row, _fields in self._store.grouped():
+            yield parent, rid, row
+
     def items_with_fields(self) -> Iterator[tuple[str, str, str]]:
         """(parent, related id, canonical fields JSON) of every item, in send order."""
         for parent, rid, _row, fields_json in self._store.grouped():
@@ -282,6 +287,21 @@ class Plan:
         """Drop the items ``send(parent, related, fields_json)`` refuses (Zoho holds them as they are):
         they count as :attr:`unchanged`, and the calls are recounted for what is left."""
         old = self._store
+        if isinstance(old, _MemoryGroups):  # in place: no second copy of the items
+            dropped = 0
+            for parent in list(old.groups):
+                group = old.groups[parent]
+                gone = [rid for rid, (_row, fields) in group.items() if not send(parent, rid, fields)]
+                for rid in gone:
+                    del group[rid]
+                if not group:
+                    del old.groups[parent]
+                dropped += len(gone)
+            old.items -= dropped
+            self.unchanged += dropped
+            self.items = old.items
+            self.calls = sum(-(-n // self.batch_size) for n in old.counts())
+            return
         kept: _MemoryGroups | _SpillGroups = (
             _MemoryGroups() if isinstance(old, _MemoryGroups) else _SpillGroups(old.directory)
         )

@@ -107,7 +107,7 @@ class RunSummary:
                 "id": result.related_id,
                 "code": result.code,
                 "message": result.message,
-                "row": DELINK_ROW if delink else self.row_name(batch.row_indexes[position]),
+                "row": self.row_name(row) if (row := batch.row_indexes[position]) >= 0 else DELINK_ROW,
             }
             failures.append(item)
             if len(self.failed_items) < self.failed_items_cap:

@@ -56,7 +56,9 @@ class DelinkPlan:
     by_parent: dict[str, list[str]] = field(default_factory=dict)
     held: int = 0
     reads: int = 0
-    source: str = "read-back"  # or "state table"
+    source: str = "read-back"  # or "state table", or "input" (DelinkRelatedRecordsOperator)
+    #: the input row of each delink, when the input names it (else the row is "not in the input")
+    rows: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def items(self) -> int:
@@ -86,7 +88,7 @@ class DelinkPlan:
                 yield Batch(
                     parent,
                     [{"id": rid} for rid in chunk],
-                    [-1] * len(chunk),
+                    [self.rows.get((parent, rid), -1) for rid in chunk],
                     delink_key(self.spec, parent, chunk),
                     DELINK,
                 )

@@ -21,13 +21,13 @@ class FakeTI:
 
 
 def execute(
-    *, dag_id: str = "d", task_id: str = "t", **kwargs: Any
+    *, dag_id: str = "d", task_id: str = "t", cls: type[Any] = UpdateRelatedRecordsOperator, **kwargs: Any
 ) -> tuple[dict[str, Any], BaseException | None]:
     """(the summary, returned or pushed; the exception the task ended with, if any)."""
     kwargs.setdefault("module", "Campaigns")
     kwargs.setdefault("related_list", "Leads")
     kwargs.setdefault("request_retry", FAST_RETRY)
-    op = UpdateRelatedRecordsOperator(task_id=task_id, **kwargs)
+    op = cls(task_id=task_id, **kwargs)
     ti = FakeTI(dag_id, task_id)
     try:
         return op.execute({"ti": ti}), None  # type: ignore[arg-type]

@@ -209,3 +209,20 @@ def test_null_fields_omit_leaves_nulls_out_and_send_keeps_them():
     ]
     omitted = build_plan(rows, spec=spec, null_fields="omit")
     assert next(omitted.batches()).items == [{"id": "100000000000000002"}]
+
+
+@pytest.mark.parametrize("spill_threshold", [10**6, 10], ids=["memory", "spilled"])
+def test_keep_only_drops_what_zoho_holds_and_recounts_the_calls(spill_threshold):
+    spec = resolve_relation("Campaigns", "Leads")
+    rows = [
+        {"record_id": str(10**17 + p), "id": str(2 * 10**17 + i), "Member_Status": "Sent"}
+        for p in range(3)
+        for i in range(150)
+    ]
+    plan = build_plan(rows, spec=spec, spill_threshold=spill_threshold)
+    assert (plan.items, plan.calls) == (450, 6)
+    plan.keep_only(lambda parent, related, fields: parent != str(10**17) and int(related[-3:]) < 120)
+    assert (plan.items, plan.calls, plan.unchanged) == (240, 4, 210)
+    assert sum(len(b.items) for b in plan.batches()) == 240
+    assert {b.parent_id for b in plan.batches()} == {str(10**17 + 1), str(10**17 + 2)}
+    plan.close()
