@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: help venv demo check test test-celery bench-celery test-pythons test-airflow-floor audit lint typecheck unit bench lock emulator clean
+.PHONY: help venv demo check test mutation test-celery bench-celery test-pythons test-airflow-floor audit lint typecheck unit bench lock emulator clean
 .DEFAULT_GOAL := help
 
 ## This list: every target with a `##` comment.
@@ -68,6 +68,10 @@ bench: venv
 ## The emulator on 127.0.0.1:8765 with the demo seed, for trying DAGs by hand.
 emulator: venv
 	$(VENV)/python -m airflow_provider_zohorel.emulator --host 127.0.0.1 --port 8765 --seed demo
+
+## Mutation testing (mutmut) of zoho/ and operators/ against the unit tests; slow, not in CI (tests/MUTATION.md).
+mutation: venv
+	@scripts/mutation.sh
 
 ## Re-resolve the pinned dependency sets in constraints/ (on purpose only; read scripts/lock.sh).
 lock:

@@ -416,3 +416,24 @@ def test_update_related_record_renames_a_note_of_a_lead(zoho):
     titles = {n["id"]: n["Note_Title"] for n in zoho.admin.list_notes(NOTE_PARENT_LEAD)}
     assert titles[NOTES[1]] == "Called back"
     assert {titles[n] for n in NOTES if n != NOTES[1]} == {"Demo note"}
+
+
+def test_test_connection_without_the_users_read_scope_passes_and_says_why(zoho, set_conn):
+    """A client granted only ZohoCRM.modules.ALL (all related-records calls need): GET /users is
+    refused OAUTH_SCOPE_MISMATCH, and the test still passes, naming the missing scope."""
+    creds = zoho.admin.create_credentials(scopes=("ZohoCRM.modules.ALL",))
+    conn_id = set_conn(
+        "zoho_no_users_read",
+        zoho.base_url,
+        login=creds.client_id,
+        password=creds.client_secret,
+        refresh_token=creds.refresh_token,
+    )
+    ok, message = make_hook(conn_id).test_connection()
+    assert ok is True
+    assert message == (
+        f"Access token minted for {zoho.base_url} (API v8). The token has no ZohoCRM.users.READ scope, "
+        "so the user could not be shown; related-records calls need only ZohoCRM.modules scopes."
+    )
+    assert zoho.admin.counters()["requests"]["crm.users"] == {"401": 1}
+    assert creds.client_secret not in message

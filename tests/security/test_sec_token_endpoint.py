@@ -17,7 +17,7 @@ import pytest
 
 from airflow_provider_zohorel.zoho.client import ClientSettings, ZohoClient
 from airflow_provider_zohorel.zoho.credentials import ZohoCredentials
-from airflow_provider_zohorel.zoho.errors import ZohoAuthError, ZohoTransientError
+from airflow_provider_zohorel.zoho.errors import ZohoAuthError, ZohoAuthUnavailable, ZohoTransientError
 from airflow_provider_zohorel.zoho.retry import RetryPolicy
 from airflow_provider_zohorel.zoho.token_cache import MemoryTokenCache
 from tests.security.hostile_server import json_response, response
@@ -189,3 +189,41 @@ def test_an_unknown_api_domains_error_page_is_not_quoted(hostile, internal_host)
     assert INTERNAL_DATA not in str(raised.value)
     assert "HTTP 503" in str(raised.value)
     assert "text/plain" in str(raised.value)
+
+
+THREE_TRIES = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.01, deadline=30)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_token_endpoint_answering_5xx_is_retried_then_reported_accounts_unreachable(hostile, status):
+    accounts = hostile(
+        lambda req: [response(status, b"<html>down for maintenance</html>", Content_Type="text/html")]
+    )
+    client = client_for(accounts.url)
+    client.minter.network_policy = THREE_TRIES
+    with pytest.raises(ZohoAuthUnavailable) as raised:
+        client.tokens.get()
+    assert type(raised.value) is ZohoAuthUnavailable  # retryable by a later task try
+    assert raised.value.code == "ACCOUNTS_UNREACHABLE"
+    assert raised.value.http_status == status
+    assert f"HTTP {status}" in str(raised.value)
+    assert len(accounts.requests) == 3  # the whole budget, then a clear error
+    assert SECRET not in str(raised.value)
+    assert REFRESH not in str(raised.value)
+
+
+def test_an_unreachable_token_endpoint_is_reported_accounts_unreachable():
+    """Nothing listens on the port (a socket of this test holds it, bound but not listening, so no
+    other process can take it meanwhile): every attempt is refused, then ACCOUNTS_UNREACHABLE."""
+    import socket
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        client = client_for(f"http://127.0.0.1:{port}")
+        client.minter.network_policy = THREE_TRIES
+        with pytest.raises(ZohoAuthUnavailable) as raised:
+            client.tokens.get()
+    assert raised.value.code == "ACCOUNTS_UNREACHABLE"
+    assert "after 3 attempts" in str(raised.value)
+    assert "ConnectionError" in str(raised.value)

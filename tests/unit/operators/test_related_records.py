@@ -118,6 +118,12 @@ REFUSALS = [
         {"cache_backend": "disk"},
         "'cache_backend' (Access Token Cache) must be",
     ),
+    (
+        "bad token_cache (the earlier name)",
+        {"records": ROWS},
+        {"token_cache": "disk"},
+        "'cache_backend' (Access Token Cache) must be",
+    ),
     ("not an API name", {"records": ROWS, "related_list": "Lead List"}, {}, "is not a Zoho API name"),
     ("bad external", {"records": ROWS, "external": "Accounts.Ext"}, {}, "names neither side"),
     ("empty external", {"records": ROWS, "external": " "}, {}, "external must be an X-EXTERNAL value"),
@@ -133,6 +139,68 @@ REFUSALS = [
         "full_refresh=True needs a state_table",
     ),
     ("null fields", {"records": ROWS, "null_fields": "drop"}, {}, "null_fields must be one of send, omit"),
+    ("sql, no db", {"sql": "SELECT 1"}, {}, "sql needs sql_conn_id (the connection to run it on)"),
+    (
+        "failed items table, no db",
+        {"records": ROWS, "failed_items_table": "f"},
+        {},
+        "failed_items_table needs sql_conn_id (the connection to write it on)",
+    ),
+    (
+        "concurrency 0",
+        {"records": ROWS, "max_concurrency": 0},
+        {},
+        "max_concurrency must be a positive integer, got 0",
+    ),
+    (
+        "concurrency True",
+        {"records": ROWS, "max_concurrency": True},
+        {},
+        "max_concurrency must be a positive integer, got True",
+    ),
+    (
+        "timeout 0",
+        {"records": ROWS, "request_timeout": 0},
+        {},
+        "request_timeout must be a positive number of seconds, got 0",
+    ),
+    ("fetch size 0", {"records": ROWS, "fetch_size": 0}, {}, "fetch_size must be a positive integer, got 0"),
+    (
+        "same id keys",
+        {"records": ROWS, "parent_id_key": "id"},
+        {},
+        "parent_id_key and related_id_key must differ",
+    ),
+    (
+        "locked retry not a policy",
+        {"records": ROWS, "locked_retry": 3},
+        {},
+        "locked_retry must be a LockedRetryPolicy, got int",
+    ),
+    (
+        "bad state table name",
+        {"records": ROWS, "sql_conn_id": "db", "state_table": "a;b"},
+        {},
+        "state_table 'a;b' is not a plain table name ([schema.]table, letters, digits, _)",
+    ),
+    (
+        "negative failed items",
+        {"records": ROWS, "max_failed_items": -1},
+        {},
+        "max_failed_items must be a non-negative integer, got -1",
+    ),
+    (
+        "ratio as text",
+        {"records": ROWS, "max_failed_ratio": "10%"},
+        {},
+        "max_failed_ratio must be between 0 and 1, got '10%'",
+    ),
+    (
+        "batch size 101",
+        {"records": ROWS, "batch_size": 101},
+        {},
+        "batch_size must be an integer from 1 to 100",
+    ),
 ]
 
 
