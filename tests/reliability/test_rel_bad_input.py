@@ -300,6 +300,8 @@ def test_a_million_items_complete(zoho):
         "calls": 10_000,
         "batch_size": 100,
         "credits": 10_000,
+        "unchanged": 0,  # no state table
+        "delinks": None,  # upsert mode
     }
     assert zoho.admin.counters()["requests"] == {}
 
