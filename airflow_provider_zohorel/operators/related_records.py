@@ -219,6 +219,9 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         self.state_table = state_table
         self.full_refresh = full_refresh
         self.null_fields = null_fields
+        #: The parent records in Zoho CRM's web UI, set while running (the "Zoho CRM records" link).
+        self.zoho_records_url: str | None = None
+        self._zoho_hook: ZohoCRMHook | None = None  # the run's hook, for OpenLineage after it
 
     # -- execute: validate -> read input -> plan -> run -> decide -> finish -------------------------
 
@@ -324,6 +327,7 @@ class UpdateRelatedRecordsOperator(BaseOperator):
             retry=self.request_retry,
             validate_related_list=bool(self.validate_related_list),
         )
+        self._zoho_hook = hook
         spec = hook.api.relation(self.module, self.related_list, self.external)
         planning_started = time.perf_counter()
         try:
@@ -497,6 +501,28 @@ class UpdateRelatedRecordsOperator(BaseOperator):
         summary.ran(report, hook.client.stats, written, bookkeeping)
         self._log_table(summary)
         return report.stopped_by
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """Inputs: the tables of ``sql=`` (the OpenLineage provider's SQL parser); output: the
+        related list in the Zoho org (see :mod:`airflow_provider_zohorel.operators.lineage`)."""
+        from airflow_provider_zohorel.operators.lineage import operator_lineage, org_id_of
+
+        api_domain = org_id = None
+        hook = self._zoho_hook
+        if hook is not None:
+            try:
+                api_domain = hook.credentials.api_domain or hook.client.tokens.get().api_domain
+                org_id = org_id_of(hook.client)
+            except Exception as exc:  # lineage never fails the task
+                self.log.debug("OpenLineage: Zoho API domain unknown (%s)", type(exc).__name__)
+        return operator_lineage(
+            sql=self.sql,
+            sql_conn_id=self.sql_conn_id,
+            module=self.module,
+            related_list=self.related_list,
+            api_domain=api_domain,
+            org_id=org_id,
+        )
 
     def _set_records_url(
         self, hook: ZohoCRMHook, spec: RelationSpec, parents: int, parent_id: str | None
