@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: help venv demo check test mutation test-celery bench-celery test-pythons test-airflow-floor audit lint typecheck unit bench lock emulator clean
+.PHONY: help venv demo check test mutation test-celery bench-celery test-pythons test-airflow-floor audit package-check browser lint typecheck unit bench lock emulator clean
 .DEFAULT_GOAL := help
 
 ## This list: every target with a `##` comment.
@@ -47,6 +47,11 @@ test-airflow-floor:
 ## Every pinned set in constraints/ through pip-audit (PyPI's advisory data); fails on a known vulnerability.
 audit:
 	@scripts/audit.sh
+
+## The package as users get it: sdist + wheel, twine check, the wheel alone in a fresh venv running
+## `airflow providers list` and example 1 against its own emulator.
+package-check:
+	@scripts/package_check.sh
 
 ## ruff: lint rules and formatting.
 lint: venv
