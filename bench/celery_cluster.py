@@ -10,8 +10,9 @@ Run 1: the figures. Aggregate efficiency = (calls x L / C) / the sending window.
 flight, 429s and token mints are the emulator's counters.
 
 Run 2: the same with worker-1 SIGKILLed mid-run. The known point is reached with the emulator's
-``hold_after_requests`` (calls past a third of the run are held unanswered until both workers run
-shards and the budget is full), not with timing; then the held calls are let go. Figures: the
+``hold_after_requests`` (calls past a third of the run are held unanswered, then let go a budget at
+a time until both workers run shards, the budget is full of held calls and worker-1's shards have
+recorded finished batches in their task state store), not with timing; then the held calls go. Figures: the
 killed shards' retries (where they ran, what they resumed), the accounting invariant over the
 whole input (tests/reliability/accounting.py), and whether the dead worker's leased slots came back.
 
@@ -81,22 +82,14 @@ def run_once(cluster: Any, emu: Any, members: Any, args: argparse.Namespace) -> 
 def run_killed(cluster: Any, emu: Any, members: Any, args: argparse.Namespace) -> dict[str, Any]:
     from airflow_provider_zohorel.zoho.concurrency_budget import RedisConcurrencyBudget
     from tests.deployment.celery_support import WORKERS, combined
-    from tests.deployment.deployment_support import wait_for
     from tests.reliability.accounting import assert_accounted
 
     members.seed(emu.admin, args.cap, args.latency_ms)
     cluster.forget_tokens()
     emu.reset_window()
-    hold_after = members.parents // 3
-    emu.admin.patch_config(hold_after_requests=hold_after)
+    emu.admin.patch_config(hold_after_requests=members.parents // 3)
     run_id = cluster.trigger_example_4()
-
-    def budget_full_on_both_machines() -> bool:
-        if emu.admin.counters()["held_requests"] < args.cap:
-            return False
-        return bool(cluster.running_on(run_id) == set(WORKERS))
-
-    wait_for(budget_full_on_both_machines, 600, "the budget to fill with held calls on both workers")
+    hold_after = cluster.hold_until_ready_to_kill(run_id, emu.admin, args.cap, WORKERS[0], 600)
     held = int(emu.admin.counters()["held_requests"])
     dead = cluster.leases_of(WORKERS[0])
     cluster.kill_worker(WORKERS[0])

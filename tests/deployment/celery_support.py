@@ -131,6 +131,36 @@ class CeleryCluster:
 
         return wait_for(finished, timeout, f"{DAG_ID} run {run_id} to finish", interval=0.5)
 
+    def recorded_batches(self, run_id: str, worker: str) -> int:
+        """Finished batches the shards running on ``worker`` have written to their task state store
+        (what a retry of theirs resumes from)."""
+        path = f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{TASK_ID}/state-store"
+        recorded = 0
+        for ti in self.shard_instances(run_id):
+            if ti["state"] == "running" and ti["hostname"] == worker:
+                store = self.airflow.api("GET", path, params={"map_index": ti["map_index"]})
+                recorded += sum(
+                    len(entry["value"])
+                    for entry in store["task_state_store"]
+                    if entry["key"].startswith("zohorel/done/")
+                )
+        return recorded
+
+    def hold_until_ready_to_kill(self, run_id: str, admin: Any, cap: int, victim: str, timeout: float) -> int:
+        """Reach the kill scenario's known point with the emulator's ``hold_after_requests`` (set to
+        0 before the run, so every call is held): let the held calls go ``cap`` at a time until the
+        budget is full of held calls again, both workers run shards, and the victim's shards have
+        recorded finished batches (so their retries resume). Returns the calls let through."""
+
+        def full() -> bool:
+            return bool(admin.counters()["held_requests"] == cap and self.running_on(run_id) == set(WORKERS))
+
+        while True:
+            wait_for(full, timeout, "the budget to fill with held calls, shards running on both workers")
+            if self.recorded_batches(run_id, victim) > 0:
+                return int(admin.get_config()["hold_after_requests"])
+            admin.patch_config(hold_after_requests=int(admin.counters()["crm_requests"]))  # the held go
+
     def running_on(self, run_id: str) -> set[str]:
         """Hostnames of the workers running a shard now."""
         return {ti["hostname"] for ti in self.shard_instances(run_id) if ti["state"] == "running"}

@@ -17,7 +17,6 @@ import pytest
 from airflow_provider_zohorel.emulator import ZohoEmulator
 from airflow_provider_zohorel.zoho.concurrency_budget import RedisConcurrencyBudget
 from tests.deployment.celery_support import SHARDS, WORKERS, CeleryCluster, Members, celery_cluster, combined
-from tests.deployment.deployment_support import wait_for
 from tests.reliability.accounting import assert_accounted
 
 pytestmark = [pytest.mark.celery, pytest.mark.timeout(900)]
@@ -69,18 +68,12 @@ def test_shards_on_two_workers_share_one_budget_and_one_token(cluster: CeleryClu
 
 
 def test_a_worker_killed_mid_run_its_shards_resume_on_the_other(cluster: CeleryCluster, world: ZohoEmulator):
-    """Calls past the 60th are held unanswered: the budget fills (exactly CAP held, the rest wait
-    for a slot); once both workers run shards, one is SIGKILLed with calls in flight, then the held
-    calls are let go."""
-    world.admin.patch_config(hold_after_requests=60)
+    """Calls are held unanswered and let go a budget at a time: the budget fills (exactly CAP held,
+    the rest wait for a slot); once both workers run shards and worker-1's have recorded finished
+    batches, it is SIGKILLed with calls in flight, then the held calls are let go."""
+    world.admin.patch_config(hold_after_requests=0)
     run_id = cluster.trigger_example_4()
-
-    def budget_full_on_both_machines() -> bool:
-        if world.admin.counters()["held_requests"] < CAP:
-            return False
-        return cluster.running_on(run_id) == set(WORKERS)
-
-    wait_for(budget_full_on_both_machines, RUN_TIMEOUT, "the budget to fill with held calls on both workers")
+    cluster.hold_until_ready_to_kill(run_id, world.admin, CAP, WORKERS[0], RUN_TIMEOUT)
     assert world.admin.counters()["held_requests"] == CAP  # the budget, not Zoho, stopped the rest
     dead_holders = cluster.leases_of(WORKERS[0])
     cluster.kill_worker(WORKERS[0])
