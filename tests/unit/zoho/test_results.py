@@ -59,3 +59,30 @@ def test_zoho_messages_are_one_line_and_bounded():
     message = RelatedRecordsApi.interpret(IDS, ApiResponse(207, body, {}))[0].message
     assert "\n" not in message
     assert len(message) <= 300
+
+
+def test_an_item_result_is_an_immutable_slotted_value_with_empty_defaults():
+    """Millions of these live until the run ends: no per-instance ``__dict__`` (slots), no shared
+    mutable default, and nothing can change a result once it is accounted for (frozen)."""
+    import dataclasses
+
+    from airflow_provider_zohorel.zoho.results import ItemResult
+
+    a = ItemResult("1", "SUCCESS", "success", "relation added")
+    b = ItemResult("2", "SUCCESS", "success", "relation added")
+    assert (a.details, a.http_status, a.action) == ({}, None, None)
+    assert a.details is not b.details
+    assert not hasattr(a, "__dict__")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.code = "INVALID_DATA"  # type: ignore[misc]
+
+
+def test_the_action_names_are_the_ones_summaries_and_resume_marks_use():
+    from airflow_provider_zohorel.zoho import results
+
+    assert (results.ADDED, results.UPDATED, results.REMOVED, results.SUCCESS) == (
+        "added",
+        "updated",
+        "removed",
+        "SUCCESS",
+    )
