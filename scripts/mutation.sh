@@ -52,10 +52,18 @@ one() {
   # (emulator, contract recording) halves the start-up paid once per mutant. Every failing exit
   # becomes 1: mutmut 2 counts only exit status 1 as "killed", so a mutant that breaks the import
   # (pytest exits 2, "error during collection") would otherwise be counted as surviving.
-  (cd "$work" && PYTHONPATH=$PWD "$ROOT/$VENV/bin/mutmut" run --paths-to-mutate "${PATHS[$module]}" \
-    --tests-dir tests --no-progress --simple-output \
-    --runner "bash -c '$ROOT/.venv/bin/python -m pytest -x -q -p no:randomly --noconftest ${TESTS[$module]} || exit 1'" \
-    > "$ROOT/.tmp/mutation/$module.log" 2>&1 || true)
+  # mutmut 2 sometimes stops on its own cache ("Attribute Mutant.line is required"); its cache
+  # keeps every result, so it is started again (at most 5 times) and goes on where it stopped.
+  local attempt status
+  for attempt in 1 2 3 4 5; do
+    status=0
+    (cd "$work" && PYTHONPATH=$PWD "$ROOT/$VENV/bin/mutmut" run --paths-to-mutate "${PATHS[$module]}" \
+      --tests-dir tests --no-progress --simple-output \
+      --runner "bash -c '$ROOT/.venv/bin/python -m pytest -x -q -p no:randomly --noconftest ${TESTS[$module]} || exit 1'" \
+      >> "$ROOT/.tmp/mutation/$module.log" 2>&1) || status=$?
+    [ $((status & 1)) -eq 0 ] && break
+    echo "mutation: $module: mutmut stopped (status $status), starting it again"
+  done
   echo "mutation: $module done"
 }
 running=0

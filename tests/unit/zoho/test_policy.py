@@ -151,3 +151,52 @@ def test_every_default_has_a_source_and_none_hides_a_failure():
         assert above >= 0, f"{code} has no source comment"
         assert body[above].startswith("#"), f"{code} has no source comment"
     assert set(DEFAULT_ITEM_CODE_POLICY.values()) == {"fail"}
+
+
+@pytest.mark.parametrize("key", ["", 7, None])
+def test_item_code_policy_keys_must_be_codes(key):
+    with pytest.raises(ValueError) as err:  # noqa: PT011 - the whole message is compared below
+        OutcomePolicy(item_code_policy={key: "fail"})
+    assert str(err.value) == f"item_code_policy keys must be Zoho codes, got {key!r}"
+
+
+def test_codes_are_matched_in_upper_case_and_the_wildcard_is_kept():
+    policy = OutcomePolicy(item_code_policy={"invalid_data": "ignore", "*": "soft_fail"})
+    assert policy.item_code_policy["INVALID_DATA"] == "ignore"
+    assert "invalid_data" not in policy.item_code_policy
+    assert policy.item_code_policy["*"] == "soft_fail"
+    assert policy.policy_for("SOME_NEW_CODE") == "soft_fail"
+
+
+def test_defaults_of_a_policy_and_a_verdict():
+    import dataclasses
+
+    from airflow_provider_zohorel.zoho.policy import Verdict
+
+    policy = OutcomePolicy()
+    assert policy.item_code_policy == DEFAULT_ITEM_CODE_POLICY
+    assert policy.item_code_policy is not DEFAULT_ITEM_CODE_POLICY  # a user's merge never edits the table
+    assert (policy.max_failed_items, policy.max_failed_ratio, policy.soft_fail) == (None, None, False)
+    verdict = Verdict("fail", True, "why")
+    assert (verdict.counted_failures, verdict.tolerated, verdict.stopped_by, verdict.unexpected) == (
+        0,
+        False,
+        None,
+        None,
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        policy.soft_fail = True  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        verdict.outcome = "success"  # type: ignore[misc]
+
+
+def test_only_an_unforeseen_stop_is_raised_as_is():
+    from airflow_provider_zohorel.zoho.errors import ZohoConfigurationError
+    from airflow_provider_zohorel.zoho.stops import Stop
+
+    bug = RuntimeError("a bug")
+    unforeseen = OutcomePolicy().decide(summary_of(1, {"SUCCESS": 1}), Stop.of(bug))
+    assert unforeseen.unexpected is bug
+    refused = Stop.of(ZohoConfigurationError("NO_PERMISSION", "Permission denied", http_status=403))
+    assert OutcomePolicy().decide(summary_of(1, {"NO_PERMISSION": 1}), refused).unexpected is None
+    assert OutcomePolicy().decide(summary_of(1, {"INVALID_DATA": 1})).unexpected is None

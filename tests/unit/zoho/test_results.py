@@ -86,3 +86,65 @@ def test_the_action_names_are_the_ones_summaries_and_resume_marks_use():
         "removed",
         "SUCCESS",
     )
+
+
+def test_a_failure_has_status_error_and_a_body_without_a_data_list_is_not_per_item():
+    from airflow_provider_zohorel.zoho.results import ItemResult, parse_items
+
+    assert ItemResult.failure("1", "TIMEOUT", "no answer").status == "error"
+    for body in (["a list"], "an HTML page", None, {"data": "not a list"}, {"code": "INVALID_DATA"}):
+        assert parse_items(IDS, body, 200) is None, body
+
+
+def test_parse_items_keeps_details_and_quotes_what_it_does_not_trust():
+    from airflow_provider_zohorel.zoho.errors import MAX_CODE, MAX_QUOTE, quote_body
+    from airflow_provider_zohorel.zoho.results import parse_items
+
+    long_message = "relation added " + "x" * MAX_QUOTE
+    entries = [
+        ok(IDS[0]),  # details kept, message kept as sent
+        {"code": "SUCCESS", "details": "not a dict", "message": "relation\tadded", "status": "success"},
+    ]
+    first, second = parse_items(IDS, {"data": entries}, 200)
+    assert (first.details, first.message, first.http_status) == ({"id": IDS[0]}, "relation added", 200)
+    assert (second.details, second.message) == ({}, quote_body("relation\tadded"))
+    [long] = parse_items(IDS[:1], {"data": [ok(IDS[0], long_message)]}, 200)
+    assert long.message == quote_body(long_message)
+    assert len(long_message) > MAX_QUOTE
+    [exact] = parse_items(IDS[:1], {"data": [ok(IDS[0], "a" * MAX_QUOTE)]}, 200)
+    assert exact.message == "a" * MAX_QUOTE  # printable and within the bound: not re-quoted
+    [silent] = parse_items(IDS[:1], {"data": [{"code": "SUCCESS"}]}, 200)
+    assert (silent.message, silent.details, silent.action) == (quote_body(""), {}, "updated")
+    [numeric] = parse_items(IDS[:1], {"data": [{"code": "SUCCESS", "message": 5}]}, 200)
+    assert numeric.message == quote_body(5)
+    [bare] = parse_items(IDS[:1], {"data": [{"code": None}]}, 400)
+    assert (bare.code, bare.status, bare.message, bare.http_status) == (
+        "UNKNOWN",
+        "error",
+        quote_body(""),
+        400,
+    )
+    odd_code = "C" * (MAX_CODE + 50)
+    [odd] = parse_items(IDS[:1], {"data": [{"code": odd_code, "status": "error", "message": "m"}]}, 207)
+    assert (odd.code, odd.status, odd.message) == (quote_body(odd_code, MAX_CODE), "error", "m")
+
+
+def test_an_entry_that_is_not_an_object_or_a_missing_id_fails_unexpected_response():
+    from airflow_provider_zohorel.zoho.errors import quote_body
+    from airflow_provider_zohorel.zoho.results import parse_items
+
+    [odd] = parse_items(IDS[:1], {"data": ["SUCCESS"]}, 200)
+    assert (odd.code, odd.message, odd.http_status) == (
+        "UNEXPECTED_RESPONSE",
+        f"item result {quote_body('SUCCESS')}",
+        200,
+    )
+    # Three entries for two ids: matched by details.id; details that are not an object, or have no
+    # id, match nothing.
+    entries = [{"code": "SUCCESS", "details": "x"}, {"code": "SUCCESS", "details": {}}, ok(IDS[1])]
+    first, second = parse_items(IDS, {"data": entries}, 200)
+    assert (first.code, first.message) == (
+        "UNEXPECTED_RESPONSE",
+        "Zoho returned 3 results for 2 items and none for this id",
+    )
+    assert second.code == "SUCCESS"
