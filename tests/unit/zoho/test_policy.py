@@ -200,3 +200,24 @@ def test_only_an_unforeseen_stop_is_raised_as_is():
     refused = Stop.of(ZohoConfigurationError("NO_PERMISSION", "Permission denied", http_status=403))
     assert OutcomePolicy().decide(summary_of(1, {"NO_PERMISSION": 1}), refused).unexpected is None
     assert OutcomePolicy().decide(summary_of(1, {"INVALID_DATA": 1})).unexpected is None
+
+
+def test_a_ratio_of_exactly_0_or_1_is_a_valid_setting():
+    assert OutcomePolicy(max_failed_ratio=0).max_failed_ratio == 0
+    assert OutcomePolicy(max_failed_ratio=1).max_failed_ratio == 1
+
+
+def test_a_stop_decides_unless_the_items_do():
+    """A configuration stop fails the task even if every item sent succeeded; a throttling stop
+    (decided by items) leaves the verdict to the item policy (here: its 429s are tolerated)."""
+    from airflow_provider_zohorel.zoho.errors import ZohoConfigurationError
+    from airflow_provider_zohorel.zoho.stops import Stop
+
+    refused = Stop.of(ZohoConfigurationError("NO_PERMISSION", "Permission denied", http_status=403))
+    verdict = OutcomePolicy().decide(summary_of(2, {"SUCCESS": 2}), refused)
+    assert (verdict.outcome, verdict.retry_can_help, verdict.reason) == ("fail", False, refused.reason)
+    throttled = Stop.throttled("concurrency limit exceeded")
+    tolerant = OutcomePolicy(item_code_policy={"TOO_MANY_REQUESTS": "ignore"})
+    assert (
+        tolerant.decide(summary_of(2, {"SUCCESS": 1, "TOO_MANY_REQUESTS": 1}), throttled).outcome == "success"
+    )

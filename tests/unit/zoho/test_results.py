@@ -107,6 +107,7 @@ def test_parse_items_keeps_details_and_quotes_what_it_does_not_trust():
     ]
     first, second = parse_items(IDS, {"data": entries}, 200)
     assert (first.details, first.message, first.http_status) == ({"id": IDS[0]}, "relation added", 200)
+    assert first.status == "success"
     assert (second.details, second.message) == ({}, quote_body("relation\tadded"))
     [long] = parse_items(IDS[:1], {"data": [ok(IDS[0], long_message)]}, 200)
     assert long.message == quote_body(long_message)
@@ -125,8 +126,8 @@ def test_parse_items_keeps_details_and_quotes_what_it_does_not_trust():
         400,
     )
     odd_code = "C" * (MAX_CODE + 50)
-    [odd] = parse_items(IDS[:1], {"data": [{"code": odd_code, "status": "error", "message": "m"}]}, 207)
-    assert (odd.code, odd.status, odd.message) == (quote_body(odd_code, MAX_CODE), "error", "m")
+    [odd] = parse_items(IDS[:1], {"data": [{"code": odd_code, "status": "warning", "message": "m"}]}, 207)
+    assert (odd.code, odd.status, odd.message) == (quote_body(odd_code, MAX_CODE), "warning", "m")
 
 
 def test_an_entry_that_is_not_an_object_or_a_missing_id_fails_unexpected_response():
