@@ -24,9 +24,20 @@ check: venv lint typecheck
 	$(VENV)/pytest tests/unit tests/emulator -q $(PYTEST_ARGS)
 
 ## Lint, types and the whole test suite on Python 3.11 (unit, emulator, Postgres, Redis, real Airflow)
-## but the Celery cluster. CI (.ci/run) runs this, then test-celery, test-pythons and test-airflow-floor.
+## but the Celery cluster and the browser. CI (.ci/run) runs this, then browser, test-celery,
+## test-pythons and test-airflow-floor.
 test: venv lint typecheck
-	$(VENV)/pytest -m "not celery" $(PYTEST_ARGS)
+	$(VENV)/pytest -m "not celery and not browser" $(PYTEST_ARGS)
+
+## The Airflow UI in Debian's chromium (Playwright for Python, installed into .venv from
+## constraints/tools/browser.txt): the Zoho CRM connection form, the REST test, example 1's summary in
+## the task view. Needs `apt-get install -y chromium` (as root; .ci/run does it); fails without it.
+## ZOHOREL_UPDATE_SCREENSHOTS=1 rewrites docs/*.png, which the README shows.
+browser: venv
+	@$(VENV)/python -m pip install -q --disable-pip-version-check \
+		-c constraints/py$$($(VENV)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])').txt \
+		-r constraints/tools/browser.txt 2>&1 | grep -v "^WARNING: Location" || true
+	ZOHOREL_REQUIRE_BROWSER=1 $(VENV)/pytest -m browser tests/browser $(PYTEST_ARGS)
 
 ## Example 4 on a CeleryExecutor cluster (two workers, Redis broker, Postgres; a few minutes).
 test-celery: venv
