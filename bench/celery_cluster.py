@@ -16,6 +16,10 @@ recorded finished batches in their task state store), not with timing; then the 
 killed shards' retries (where they ran, what they resumed), the accounting invariant over the
 whole input (tests/reliability/accounting.py), and whether the dead worker's leased slots came back.
 
+Run 0, before the cluster starts: what the budget itself costs, without Airflow: 1,000 one-item
+calls at C = 10 from one process of 10 threads with no budget, then from 8 processes of 10 threads
+sharing the Redis budget, against the same emulator configuration.
+
 Writes bench/RESULTS-celery.md (quoted by the README), or ``--output``.
 """
 
@@ -33,6 +37,8 @@ from typing import Any
 from bench import common
 from bench.common import Row, fmt_n, fmt_s, verdict
 
+BUDGET_URL = "redis://127.0.0.1:6379/2"  # the Celery test's budget database (celery_support)
+
 RESULTS = common.ROOT / "bench" / "RESULTS-celery.md"
 EFFICIENCY_TARGET = 0.85
 
@@ -49,6 +55,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--cap", type=int, default=10, help="the shared budget and Zoho's cap (10)")
     parser.add_argument("--latency-ms", type=float, default=100.0, help="emulator latency (100)")
     parser.add_argument("--no-kill", action="store_true", help="skip run 2 (a worker killed mid-run)")
+    parser.add_argument("--no-overhead", action="store_true", help="skip the budget-alone run (~40 s)")
     parser.add_argument("--output", type=Path, help="default bench/RESULTS-celery.md")
     return parser.parse_args(argv)
 
@@ -68,6 +75,78 @@ def figures_of(emu: Any, cap: int, latency_ms: float) -> dict[str, Any]:
         "efficiency": limit / window.seconds,
         "relations": int(counters["relations"]),
     }
+
+
+def _budget_client(base_url: str, budget: bool, cache_dir: str, barrier: Any, out: Any, calls: int) -> None:
+    """One process of the overhead run: 10 threads sending one-item PUTs, with or without the budget."""
+    import json
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from airflow_provider_zohorel.emulator import connection
+
+    os.environ["ZOHOREL_TOKEN_CACHE_DIR"] = cache_dir
+    conn = connection(base_url, api_version="v8")
+    if budget:
+        conn["extra"].update(concurrency_budget=BUDGET_URL, concurrency_cap="10", cache_backend=BUDGET_URL)
+    os.environ["AIRFLOW_CONN_ZOHO_CRM_DEFAULT"] = json.dumps(conn)
+    from airflow_provider_zohorel.hooks.zoho_crm import ZohoCRMHook
+
+    hook = ZohoCRMHook(max_concurrency=10)
+    hook.get_access_token()
+    barrier.wait(timeout=120)
+    with ThreadPoolExecutor(10) as pool:
+        list(
+            pool.map(
+                lambda i: hook.update_related_records(
+                    "Campaigns",
+                    "3652397000000327001",
+                    "Leads",
+                    [{"id": f"36523970000018290{3 + i % 48:02d}"}],
+                ),
+                range(calls),
+            )
+        )
+    out.put(1)
+
+
+def budget_overhead(latency_ms: float, say: Any) -> dict[str, float]:
+    """What the Redis budget costs without Airflow: 1,000 one-item calls at C = 10 from one process of
+    10 threads with no budget, then from 8 processes of 10 threads sharing the budget (efficiency
+    against the emulator's window)."""
+    import multiprocessing
+
+    import redis
+
+    from bench.window import windowed_emulator
+
+    result: dict[str, float] = {}
+    args = ["--seed", "demo", "--latency-ms", f"{latency_ms:g}", "--concurrency", "10"]
+    for label, processes, budget in (("no budget, 1 process", 1, False), ("budget, 8 processes", 8, True)):
+        redis.Redis.from_url(BUDGET_URL).flushdb()
+        with windowed_emulator(*args) as emu:
+            ctx = multiprocessing.get_context("fork")
+            barrier, out = ctx.Barrier(processes), ctx.Queue()
+            workdir = tempfile.mkdtemp(prefix="budget-overhead-", dir=common.workdir())
+            procs = [
+                ctx.Process(
+                    target=_budget_client,
+                    args=(emu.base_url, budget, f"{workdir}/{n}", barrier, out, 1_000 // processes),
+                )
+                for n in range(processes)
+            ]
+            for proc in procs:
+                proc.start()
+            for _ in procs:
+                out.get(timeout=300)
+            for proc in procs:
+                proc.join(timeout=60)
+            figures = figures_of(emu, 10, latency_ms)
+            result[label] = figures["efficiency"]
+            result[label + " peak"] = figures["peak"]
+            say(f"    {label}: efficiency {figures['efficiency']:.3f}, peak {figures['peak']}")
+    redis.Redis.from_url(BUDGET_URL).flushdb()
+    return result
 
 
 def run_once(cluster: Any, emu: Any, members: Any, args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
@@ -134,7 +213,11 @@ def run_killed(cluster: Any, emu: Any, members: Any, args: argparse.Namespace) -
 
 
 def rows_of(
-    first: dict[str, Any], state: str, killed: dict[str, Any] | None, args: argparse.Namespace
+    first: dict[str, Any],
+    state: str,
+    killed: dict[str, Any] | None,
+    args: argparse.Namespace,
+    overhead: dict[str, float] | None = None,
 ) -> list[Row]:
     cap = args.cap
     section = (
@@ -170,7 +253,7 @@ def rows_of(
         Row(
             section,
             "aggregate efficiency",
-            f"{first['efficiency']:.2f}",
+            f"{first['efficiency']:.3f}",
             f">= {EFFICIENCY_TARGET}",
             verdict(first["efficiency"] >= EFFICIENCY_TARGET),
         ),
@@ -245,6 +328,20 @@ def rows_of(
             Row(k, "token mints", fmt_n(killed["mints"]), "1", verdict(killed["mints"] == 1)),
             Row(k, "kill to last shard done", fmt_s(killed["kill_to_done"]), ""),
         ]
+    if overhead is not None:
+        o = "the budget alone, no Airflow: 1,000 one-item calls, C = 10 (the same machine, just before)"
+        rows += [
+            Row(
+                o, "efficiency, 1 process x 10 threads, no budget", f"{overhead['no budget, 1 process']:.3f}"
+            ),
+            Row(
+                o,
+                "efficiency, 8 processes x 10 threads sharing the budget",
+                f"{overhead['budget, 8 processes']:.3f}",
+                f"peak {int(overhead['budget, 8 processes peak'])} <= 10",
+                verdict(overhead["budget, 8 processes peak"] <= 10),
+            ),
+        ]
     return rows
 
 
@@ -277,6 +374,10 @@ def main(argv: Sequence[str]) -> int:
     meta["load_start"] = common.load()
     started = time.perf_counter()
     emulator_args = ["--seed", "demo", "--latency-ms", f"{args.latency_ms:g}", "--concurrency", str(args.cap)]
+    overhead = None
+    if not args.no_overhead:
+        with common.timed("run 0: the budget alone, no Airflow", say):
+            overhead = budget_overhead(args.latency_ms, say)
     root = Path(tempfile.mkdtemp(prefix="celery-cluster-", dir=common.workdir()))
     with (
         windowed_emulator(*emulator_args) as emu,
@@ -291,7 +392,7 @@ def main(argv: Sequence[str]) -> int:
                 killed = run_killed(cluster, emu, members, args)
     meta["load_end"] = common.load()
     meta["runtime"] = time.perf_counter() - started
-    rows = rows_of(first, state, killed, args)
+    rows = rows_of(first, state, killed, args, overhead)
     output = args.output or (
         RESULTS if args.parents == 1_000 and args.cap == 10 else common.OUT / "RESULTS-celery.md"
     )
