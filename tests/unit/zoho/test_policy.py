@@ -221,3 +221,38 @@ def test_a_stop_decides_unless_the_items_do():
     assert (
         tolerant.decide(summary_of(2, {"SUCCESS": 1, "TOO_MANY_REQUESTS": 1}), throttled).outcome == "success"
     )
+
+
+def test_each_verdict_s_outcome_retry_and_reason_in_full():
+    ok = OutcomePolicy().decide(summary_of(2, {"SUCCESS": 1, "X": 1}), None)
+    assert ok.outcome == "fail"  # "X" is not ignored by default
+    all_ok = OutcomePolicy(item_code_policy={"X": "ignore"}).decide(summary_of(2, {"SUCCESS": 1, "X": 1}))
+    assert (all_ok.outcome, all_ok.retry_can_help, all_ok.reason, all_ok.counted_failures) == (
+        "success",
+        False,
+        "every item succeeded or was ignored by policy",
+        0,
+    )
+    by_code = {"SUCCESS": 7, "INVALID_DATA": 2, "DUPLICATE_DATA": 1}
+    tolerated = OutcomePolicy(max_failed_items=3, max_failed_ratio=0.5).decide(summary_of(10, by_code))
+    assert (tolerated.outcome, tolerated.retry_can_help, tolerated.tolerated, tolerated.counted_failures) == (
+        "success",
+        False,
+        True,
+        3,
+    )
+    assert tolerated.reason == (
+        "Tolerated: 3 failed item(s) within max_failed_items=3, max_failed_ratio=0.5 "
+        "(DUPLICATE_DATA: 1, INVALID_DATA: 2)"
+    )
+    soft = OutcomePolicy(soft_fail=True).decide(summary_of(10, by_code))
+    assert (soft.outcome, soft.retry_can_help, soft.counted_failures) == ("soft_fail", False, 3)
+    assert soft.reason == "Soft fail: 3 of 10 item(s) failed (DUPLICATE_DATA: 1, INVALID_DATA: 2)"
+    failed = OutcomePolicy().decide(summary_of(10, by_code))
+    assert (failed.outcome, failed.retry_can_help, failed.counted_failures) == ("fail", True, 3)
+    assert failed.reason == "Failed: 3 of 10 item(s) failed (DUPLICATE_DATA: 1, INVALID_DATA: 2)"
+
+
+def test_a_ratio_of_1_tolerates_a_single_item_that_failed():
+    verdict = OutcomePolicy(max_failed_ratio=1).decide(summary_of(1, {"INVALID_DATA": 1}))
+    assert (verdict.outcome, verdict.tolerated) == ("success", True)

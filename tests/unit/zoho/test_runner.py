@@ -249,3 +249,32 @@ def test_progress_of_a_try_that_resent_nothing_says_so():
     assert "items 59/59 (59 already related by an earlier try, not sent; 0 call(s) sent)" in line
     assert "0 items/s sent" in line
     assert "time left 0 s" in line
+
+
+def test_progress_rate_and_time_left_count_only_this_try_s_calls():
+    from airflow_provider_zohorel.zoho.runner import Progress
+
+    mid = Progress(2, 10, 200, 1000, 3, 4.0)
+    assert (mid.items_resumed, mid.calls_sent) == (0, 0)
+    assert mid.rate == 50.0  # 200 items in 4 s
+    assert mid.eta == 16.0  # 800 left at 50/s
+    assert mid.line() == "batches 2/10 (20%), items 200/1000, 50 items/s sent, failed 3, time left 16 s"
+    resumed = Progress(3, 10, 300, 1000, 0, 2.0, items_resumed=200, calls_sent=1)
+    assert resumed.rate == 50.0  # the 200 resumed items took no call and no time
+    assert resumed.eta == 14.0
+    assert resumed.line() == (
+        "batches 3/10 (30%), items 300/1000 (200 already related by an earlier try, not sent; "
+        "1 call(s) sent), 50 items/s sent, failed 0, time left 14 s"
+    )
+    for elapsed in (0.0, 0.5):  # nothing timed yet, or less than a second: a rate still
+        assert Progress(1, 10, 0, 1000, 0, elapsed).rate == 0.0
+        assert Progress(1, 10, 0, 1000, 0, elapsed).eta is None
+    assert Progress(1, 10, 1, 1000, 0, 0.5).rate == 2.0
+    assert Progress(1, 10, 0, 1000, 0, 1.0).line().endswith("0 items/s sent, failed 0, time left unknown")
+    assert Progress(0, 0, 0, 0, 0, 0.0).line().startswith("batches 0/0 (100%), items 0/0")
+    assert Progress(10, 10, 1000, 1000, 0, 0.0).line().endswith("time left 0 s")
+    assert Progress(1, 10, 1, 1000, 0, 2.0).eta == 1998.0  # under 1 item/s: still a time left
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        mid.failed = 0  # type: ignore[misc]
