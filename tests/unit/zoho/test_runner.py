@@ -278,3 +278,23 @@ def test_progress_rate_and_time_left_count_only_this_try_s_calls():
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         mid.failed = 0  # type: ignore[misc]
+
+
+def test_a_fresh_report_counts_nothing_and_progress_comes_every_5_seconds_by_default():
+    import dataclasses
+    import inspect
+
+    from airflow_provider_zohorel.zoho.runner import BatchRunner, RunReport
+
+    report = RunReport()
+    assert dataclasses.asdict(report) == {
+        "batches_sent": 0,
+        "batches_resumed": 0,
+        "batches_not_sent": 0,
+        "stopped_by": None,
+        "elapsed": 0.0,
+        "locked_resends": 0,
+        "locked_wait": 0.0,
+    }
+    assert RunReport() == report  # a value, compared by fields
+    assert inspect.signature(BatchRunner).parameters["progress_interval"].default == 5.0  # README
