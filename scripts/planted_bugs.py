@@ -57,9 +57,9 @@ BUGS = [
     Bug(
         "only fully successful batches recorded",
         f"{PKG}/operators/resume.py",
-        "        if not self.enabled:\n            self._dropped += 1",
-        "        if not all(r.succeeded for r in results):\n            return\n"
-        "        if not self.enabled:\n            self._dropped += 1",
+        "            if not self.enabled:\n                self._dropped += 1",
+        "            if not all(r.succeeded for r in results):\n                return\n"
+        "            if not self.enabled:\n                self._dropped += 1",
         ("tests/unit/operators/test_resume.py",),
     ),
     Bug(

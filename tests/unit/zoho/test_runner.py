@@ -298,3 +298,24 @@ def test_a_fresh_report_counts_nothing_and_progress_comes_every_5_seconds_by_def
     }
     assert RunReport() == report  # a value, compared by fields
     assert inspect.signature(BatchRunner).parameters["progress_interval"].default == 5.0  # README
+
+
+def test_a_delink_batch_is_one_delete_of_its_ids_where_an_absent_relation_is_done():
+    """A mirror run's delinks: the items' ids, and ``absent_ok`` (a relation already gone counts
+    as delinked, as a retried DELETE whose first answer was lost finds it)."""
+    from airflow_provider_zohorel.zoho.planning import DELINK
+
+    calls = []
+
+    class DelinkApi:
+        def delink(self, spec, parent, ids, absent_ok=False):
+            calls.append((parent, ids, absent_ok))
+            return [ItemResult(i, "SUCCESS", "success", "relation removed", {}, 200, "removed") for i in ids]
+
+    spec = resolve_relation("Campaigns", "Leads")
+    runner = BatchRunner(DelinkApi(), max_concurrency=1)  # type: ignore[arg-type]
+    results = runner._call(DELINK, spec, "p1", [{"id": "11"}, {"id": "12", "Member_Status": "x"}])
+    assert calls == [("p1", ["11", "12"], True)]
+    assert [r.related_id for r in results] == ["11", "12"]
+    with pytest.raises(ValueError, match=r"^max_concurrency must be at least 1$"):
+        BatchRunner(DelinkApi(), max_concurrency=0)  # type: ignore[arg-type]
