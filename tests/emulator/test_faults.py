@@ -181,3 +181,18 @@ def test_hold_after_requests_holds_later_calls_until_released(emu, crm, world):
         assert held.result(timeout=10).status_code == 200
     assert emu.admin.counters()["held_requests"] == 0
     assert len(emu.admin.relations_of(world.leads[0])) == 2
+
+
+def test_a_reset_lets_go_of_held_calls(emu, crm, world):
+    """A call held under the old state is answered after a reset, not held forever."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    emu.admin.patch_config(hold_after_requests=0)
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(_relate, crm, world)
+        deadline = time.monotonic() + 10
+        while not emu.admin.counters()["held_requests"]:
+            assert time.monotonic() < deadline, "the call never reached the emulator"
+        emu.admin.reset()
+        assert held.result(timeout=10).status_code in (200, 400, 401)

@@ -32,6 +32,8 @@ class EmulatorState:
         #: The configuration a reset returns to (the CLI's flags and start seed, or defaults).
         self.startup_config = config or EmulatorConfig()
         self.config = self.startup_config
+        #: Replaced by a reset: requests it still holds (``hold_after_requests``) are let go.
+        self.retired = False
         self.clock = Clock()
         self.counters = Counters()
         self.gate = ConcurrencyGate()
@@ -46,6 +48,7 @@ class EmulatorState:
 
     def fresh(self) -> EmulatorState:
         """A new, empty state with the same startup configuration (what a reset installs)."""
+        self.retired = True
         return EmulatorState(self.startup_config)
 
     def reset_counters(self) -> None:

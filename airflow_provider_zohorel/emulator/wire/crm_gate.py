@@ -143,7 +143,9 @@ async def _held(state: EmulatorState, number: int) -> None:
         return
     state.counters.held_requests += 1
     try:
-        while state.config.hold_after_requests is not None and number > state.config.hold_after_requests:
+        while not state.retired and (
+            state.config.hold_after_requests is not None and number > state.config.hold_after_requests
+        ):
             await asyncio.sleep(0.01)  # the admin API releases by patching the config
     finally:
         state.counters.held_requests -= 1
