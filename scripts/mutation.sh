@@ -51,7 +51,9 @@ one() {
   # --noconftest: these unit tests need none of the suite's fixtures, and skipping its plugins
   # (emulator, contract recording) halves the start-up paid once per mutant. Every failing exit
   # becomes 1: mutmut 2 counts only exit status 1 as "killed", so a mutant that breaks the import
-  # (pytest exits 2, "error during collection") would otherwise be counted as surviving.
+  # (pytest exits 2, "error during collection") would otherwise be counted as surviving. A mutant
+  # that makes the runner wait forever is failed by pytest-timeout after 60 s (mutmut's own
+  # timeout stops only the wrapping shell).
   # mutmut 2 sometimes stops on its own cache ("Attribute Mutant.line is required"); its cache
   # keeps every result, so it is started again (at most 5 times) and goes on where it stopped.
   local attempt status
@@ -59,7 +61,7 @@ one() {
     status=0
     (cd "$work" && PYTHONPATH=$PWD "$ROOT/$VENV/bin/mutmut" run --paths-to-mutate "${PATHS[$module]}" \
       --tests-dir tests --no-progress --simple-output \
-      --runner "bash -c '$ROOT/.venv/bin/python -m pytest -x -q -p no:randomly --noconftest ${TESTS[$module]} || exit 1'" \
+      --runner "bash -c '$ROOT/.venv/bin/python -m pytest -x -q -p no:randomly --noconftest --timeout=60 ${TESTS[$module]} || exit 1'" \
       >> "$ROOT/.tmp/mutation/$module.log" 2>&1) || status=$?
     [ $((status & 1)) -eq 0 ] && break
     echo "mutation: $module: mutmut stopped (status $status), starting it again"
