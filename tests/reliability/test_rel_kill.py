@@ -18,65 +18,18 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-import pendulum
 import pytest
 
 from tests.dag_runs import PrivateAirflow, keep_output, private_airflow
 from tests.reliability.accounting import assert_accounted, held_relations
 from tests.reliability.rel_support import memberships, seed_world
+from tests.reliability.task_processes import TASK_ID, create_run, start_task
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.slow]  # two task processes: ~20-40 s
 
-AIRFLOW = str(Path(sys.executable).with_name("airflow"))
-DAG_ID, TASK_ID = "rel_kill", "relate"
-
-
-def create_run(airflow: PrivateAirflow, run_id: str, conf: dict) -> None:
-    """A manual DAG run, as the UI's Trigger creates it (the DAG serialized from its bundle first)."""
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
-    from airflow.models.serialized_dag import SerializedDagModel
-    from airflow.utils.state import DagRunState
-    from airflow.utils.types import DagRunTriggeredByType, DagRunType
-
-    manager = DagBundlesManager()
-    with airflow.session() as session:
-        manager.sync_bundles_to_db(session=session)
-    bundle = manager.get_bundle("tests")
-    bundle.initialize()
-    bag = BundleDagBag(dag_folder=bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
-    with airflow.session() as session:
-        sync_bag_to_db(bag, bundle.name, bundle.version, session=session)
-    now = pendulum.now("UTC")
-    with airflow.session() as session:
-        dag = SerializedDagModel.get_dag(DAG_ID, session=session)
-        dag.create_dagrun(
-            run_id=run_id,
-            logical_date=now,
-            data_interval=(now, now),
-            run_after=now,
-            conf=conf,
-            run_type=DagRunType.MANUAL,
-            triggered_by=DagRunTriggeredByType.TEST,
-            state=DagRunState.RUNNING,
-            session=session,
-        )
-
-
-def start_task(airflow: PrivateAirflow, run_id: str, log: Path) -> subprocess.Popen:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [AIRFLOW, "tasks", "test", DAG_ID, TASK_ID, run_id],
-            env=airflow.env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: the kill takes everything it started
-        )
+DAG_ID = "rel_kill"
 
 
 def recorded_batches(airflow: PrivateAirflow, run_id: str) -> set[str]:
@@ -113,9 +66,9 @@ def test_a_killed_worker_loses_nothing_and_the_rerun_resumes(zoho, airflow_db, t
     zoho.admin.patch_config(latency_ms=50, hold_after_requests=8)
     run_id = f"kill_{os.getpid()}_{time.monotonic_ns()}"
     airflow = private_airflow(tmp_path)
-    create_run(airflow, run_id, {"module": "Campaigns", "related_list": "Leads", "records": records})
+    create_run(airflow, DAG_ID, run_id, {"module": "Campaigns", "related_list": "Leads", "records": records})
 
-    first = start_task(airflow, run_id, tmp_path / "first.log")
+    first = start_task(airflow, DAG_ID, run_id, tmp_path / "first.log")
     deadline = time.monotonic() + 120
     try:
         # Calls held, and at least one chunk of finished batches written to the store (resume
@@ -144,7 +97,7 @@ def test_a_killed_worker_loses_nothing_and_the_rerun_resumes(zoho, airflow_db, t
     finished_not_recorded = len(after_kill) // 100 - len(recorded)
     assert finished_not_recorded >= 0
 
-    second = start_task(airflow, run_id, tmp_path / "second.log")
+    second = start_task(airflow, DAG_ID, run_id, tmp_path / "second.log")
     assert second.wait(timeout=180) == 0, (tmp_path / "second.log").read_text(errors="replace")[-3000:]
     keep_output(f"reliability-kill-{run_id}-second", (tmp_path / "second.log").read_text(errors="replace"))
 

@@ -15,14 +15,10 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
-import pendulum
 import pytest
 
 from airflow_provider_zohorel.operators.state_table import fields_hash
@@ -30,59 +26,16 @@ from airflow_provider_zohorel.zoho.planning import canonical_json
 from tests.dag_runs import PrivateAirflow, keep_output, private_airflow
 from tests.reliability.accounting import expected_items, held_relations
 from tests.reliability.rel_support import memberships, seed_world
+from tests.reliability.task_processes import TASK_ID, create_run, start_task
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.slow]
 
-AIRFLOW = str(Path(sys.executable).with_name("airflow"))
-DAG_ID, TASK_ID = "rel_sync_kill", "relate"
+DAG_ID = "rel_sync_kill"
 OWNER = f"{DAG_ID}.{TASK_ID}"
 
 
-def create_run(airflow: PrivateAirflow, run_id: str, conf: dict[str, Any]) -> None:
-    """A manual DAG run, as the UI's Trigger creates it (the DAG serialized from its bundle first)."""
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
-    from airflow.models.serialized_dag import SerializedDagModel
-    from airflow.utils.state import DagRunState
-    from airflow.utils.types import DagRunTriggeredByType, DagRunType
-
-    manager = DagBundlesManager()
-    with airflow.session() as session:
-        manager.sync_bundles_to_db(session=session)
-    bundle = manager.get_bundle("tests")
-    bundle.initialize()
-    bag = BundleDagBag(dag_folder=bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
-    with airflow.session() as session:
-        sync_bag_to_db(bag, bundle.name, bundle.version, session=session)
-    now = pendulum.now("UTC")
-    with airflow.session() as session:
-        dag = SerializedDagModel.get_dag(DAG_ID, session=session)
-        dag.create_dagrun(
-            run_id=run_id,
-            logical_date=now,
-            data_interval=(now, now),
-            run_after=now,
-            conf=conf,
-            run_type=DagRunType.MANUAL,
-            triggered_by=DagRunTriggeredByType.TEST,
-            state=DagRunState.RUNNING,
-            session=session,
-        )
-
-
-def start_task(airflow: PrivateAirflow, run_id: str, log: Path) -> subprocess.Popen:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [AIRFLOW, "tasks", "test", DAG_ID, TASK_ID, run_id],
-            env=airflow.env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: the kill takes everything it started
-        )
-
-
 def run_to_the_end(airflow: PrivateAirflow, run_id: str, log: Path) -> None:
-    process = start_task(airflow, run_id, log)
+    process = start_task(airflow, DAG_ID, run_id, log)
     assert process.wait(timeout=180) == 0, log.read_text(errors="replace")[-3000:]
     keep_output(f"reliability-sync-kill-{run_id}", log.read_text(errors="replace"))
 
@@ -113,15 +66,15 @@ def test_a_killed_incremental_run_then_a_rerun_leave_zoho_and_the_table_equal_to
     conf = {"module": "Campaigns", "related_list": "Leads", "state_table": table}
     tag = f"{os.getpid()}_{time.monotonic_ns()}"
 
-    create_run(airflow, f"day1_{tag}", {**conf, "records": day1})
+    create_run(airflow, DAG_ID, f"day1_{tag}", {**conf, "records": day1})
     run_to_the_end(airflow, f"day1_{tag}", tmp_path / "day1.log")
     assert len(state_rows(postgres_uri, table)) == 2400
 
     zoho.admin.reset_counters()
     zoho.admin.patch_config(latency_ms=50, hold_after_requests=answered)
     run_id = f"day2_{tag}"
-    create_run(airflow, run_id, {**conf, "records": day2})
-    first = start_task(airflow, run_id, tmp_path / "killed.log")
+    create_run(airflow, DAG_ID, run_id, {**conf, "records": day2})
+    first = start_task(airflow, DAG_ID, run_id, tmp_path / "killed.log")
     deadline = time.monotonic() + 120
     try:
         while not zoho.admin.counters()["held_requests"]:
