@@ -8,9 +8,7 @@ instead of receiving the client secret.
 
 from __future__ import annotations
 
-import datetime
 import http.server
-import ipaddress
 import json
 import ssl
 import threading
@@ -23,6 +21,7 @@ from airflow_provider_zohorel.zoho.client import ZohoClient, new_session
 from airflow_provider_zohorel.zoho.credentials import ZohoCredentials
 from airflow_provider_zohorel.zoho.errors import ConnectionConfigError, ZohoAuthError
 from airflow_provider_zohorel.zoho.token_cache import MemoryTokenCache
+from tests.security.hostile_server import self_signed
 from tests.security.sec_support import connection_json
 
 pytestmark = pytest.mark.integration
@@ -84,42 +83,6 @@ def test_sessions_verify_tls():
 
 
 # --- a local https server with a self-signed certificate --------------------------------------
-
-
-def self_signed(directory: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
 
 
 class TokenServer(http.server.ThreadingHTTPServer):
