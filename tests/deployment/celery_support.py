@@ -157,9 +157,10 @@ class CeleryCluster:
 
         while True:
             wait_for(full, timeout, "the budget to fill with held calls, shards running on both workers")
-            if self.recorded_batches(run_id, victim) > 0:
+            if self.recorded_batches(run_id, victim) == 0:
+                admin.patch_config(hold_after_requests=int(admin.counters()["crm_requests"]))  # the held go
+            elif full():  # still full after reading the stores: a held call may have ended meanwhile
                 return int(admin.get_config()["hold_after_requests"])
-            admin.patch_config(hold_after_requests=int(admin.counters()["crm_requests"]))  # the held go
 
     def running_on(self, run_id: str) -> set[str]:
         """Hostnames of the workers running a shard now."""
